@@ -1,0 +1,5 @@
+//go:build noxla
+
+package lm
+
+const xlaCompiledIn = false

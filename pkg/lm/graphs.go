@@ -1,0 +1,156 @@
+package lm
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+)
+
+// The three graphs the engine runs. Each takes the weights first (llamaWeightNames order), then
+// its data inputs; GoMLX compiles one program per input shape, so callers bucket B and T.
+
+// forwardSpec says what a full forward pass returns.
+type forwardSpec struct {
+	Layers      []int // hidden_states indices to return, each [B, T, D]
+	AllLayers   bool  // return every hidden_states[0..n] (the last one after the final norm, as transformers)
+	Logits      bool  // return logits [B, T, V]
+	SteerLayer  int   // add the steering input after this many blocks; -1 for none
+	deepestNeed int
+}
+
+func (s forwardSpec) deepest(c Config) int {
+	if s.AllLayers || s.Logits {
+		return c.NumLayers
+	}
+	d := 0
+	for _, l := range s.Layers {
+		d = max(d, l)
+	}
+	return d
+}
+
+// causalMask is [B, T, S] with true where query t (at position positions[b,t]) may see key slot s:
+// s <= position and s < length (keys past a text's end are padding).
+func causalMask(positions, lengths *Node, numKeys int) *Node {
+	g := positions.Graph()
+	dims := positions.Shape().Dimensions
+	slots := Iota(g, shapes.Make(dtypes.Int32, dims[0], dims[1], numKeys), 2)
+	visible := LessOrEqual(slots, ExpandAxes(positions, -1))
+	inText := LessThan(slots, ExpandAxes(lengths, 1, 2))
+	return LogicalAnd(visible, inText)
+}
+
+// forwardGraph runs texts of different lengths, right-padded: tokens [B, T], lengths [B],
+// steer [D] and steerScale [B, T] (used when spec.SteerLayer >= 0).
+func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node {
+	nw := len(llamaWeightNames(c))
+	return func(g *Graph, in []*Node) []*Node {
+		w := bindLlamaWeights(c, in[:nw])
+		tokens, lengths := in[nw], in[nw+1]
+		dims := tokens.Shape().Dimensions
+		positions := Iota(g, shapes.Make(dtypes.Int32, dims[0], dims[1]), 1)
+		mask := causalMask(positions, lengths, dims[1])
+		cos, sin := ropeTables(c, positions)
+		self := func(_ int, k, v *Node) (*Node, *Node) { return k, v }
+
+		want := make(map[int]bool)
+		for _, l := range spec.Layers {
+			want[l] = true
+		}
+		var outs []*Node
+		x := embed(w, tokens)
+		deepest := spec.deepest(c)
+		for layer := 0; ; layer++ {
+			if layer == spec.SteerLayer {
+				x = Add(x, Mul(ExpandLeftToRank(in[nw+2], 3), ExpandAxes(in[nw+3], -1)))
+			}
+			switch {
+			case spec.AllLayers && layer == c.NumLayers:
+				outs = append(outs, rmsNorm(x, w.Norm, c.RMSNormEps))
+			case spec.AllLayers || want[layer]:
+				outs = append(outs, x)
+			}
+			if layer == deepest {
+				break
+			}
+			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, self)
+		}
+		if spec.Logits {
+			outs = append(outs, unembed(c, w, x))
+		}
+		return outs
+	}
+}
+
+// prefillGraph reads the prompts (tokens [B, T], lengths [B], steer [D], steerScale [B, T]) and
+// returns the logits at each prompt's last token [B, V] and the KV cache, 2 tensors per layer
+// [B, S, K, hd] (keys then values), holding the prompt in slots 0..length-1 and zeros elsewhere.
+func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node) []*Node {
+	nw := len(llamaWeightNames(c))
+	return func(g *Graph, in []*Node) []*Node {
+		w := bindLlamaWeights(c, in[:nw])
+		tokens, lengths, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]
+		dims := tokens.Shape().Dimensions
+		b, t := dims[0], dims[1]
+		positions := Iota(g, shapes.Make(dtypes.Int32, b, t), 1)
+		mask := causalMask(positions, lengths, t)
+		cos, sin := ropeTables(c, positions)
+		inText := ExpandAxes(LessThan(positions, ExpandAxes(lengths, -1)), 2, 3) // [B, T, 1, 1]
+
+		caches := make([]*Node, 0, 2*c.NumLayers)
+		toCache := func(x *Node) *Node { // [B, T, K, hd] -> [B, S, K, hd], padding zeroed
+			x = Where(BroadcastToShape(inText, x.Shape()), x, ZerosLike(x))
+			pad := Zeros(g, shapes.Make(x.DType(), b, cacheLen-t, c.NumKVHeads, c.HeadDim))
+			return Concatenate([]*Node{x, pad}, 1)
+		}
+		self := func(_ int, k, v *Node) (*Node, *Node) {
+			caches = append(caches, toCache(k), toCache(v))
+			return k, v
+		}
+		x := embed(w, tokens)
+		for layer := range c.NumLayers {
+			if layer == steerLayer {
+				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, -1)))
+			}
+			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, self)
+		}
+		last := Gather(x, Stack([]*Node{Iota(g, shapes.Make(dtypes.Int32, b), 0), AddScalar(lengths, -1)}, -1)) // [B, D]
+		return append([]*Node{unembed(c, w, last)}, caches...)
+	}
+}
+
+// decodeGraph advances every sequence by one token: tokens [B], positions [B] (the slot the
+// token goes to), steer [D], steerScale [B], then the KV cache (2 per layer, [B, S, K, hd]).
+// It returns logits [B, V] and the updated cache.
+func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
+	nw := len(llamaWeightNames(c))
+	return func(g *Graph, in []*Node) []*Node {
+		w := bindLlamaWeights(c, in[:nw])
+		tokens, positions, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]
+		caches := in[nw+4:]
+		b := tokens.Shape().Dimensions[0]
+		cacheLen := caches[0].Shape().Dimensions[1]
+		pos := ExpandAxes(positions, -1)                           // [B, 1]
+		mask := causalMask(pos, AddScalar(positions, 1), cacheLen) // [B, 1, S]
+		cos, sin := ropeTables(c, pos)
+		// Each sequence writes its new key and value at (b, position[b]); those slots are still
+		// zero, so a scatter-add is a write.
+		where := Stack([]*Node{Iota(g, shapes.Make(dtypes.Int32, b), 0), positions}, -1) // [B, 2]
+		newCaches := make([]*Node, len(caches))
+		cached := func(layer int, k, v *Node) (*Node, *Node) {
+			kc := ScatterSum(caches[2*layer], where, Reshape(k, b, c.NumKVHeads, c.HeadDim), false, true)
+			vc := ScatterSum(caches[2*layer+1], where, Reshape(v, b, c.NumKVHeads, c.HeadDim), false, true)
+			newCaches[2*layer], newCaches[2*layer+1] = kc, vc
+			return kc, vc
+		}
+		x := embed(w, ExpandAxes(tokens, -1)) // [B, 1, D]
+		for layer := range c.NumLayers {
+			if layer == steerLayer {
+				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, 1, 2)))
+			}
+			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, cached)
+		}
+		logits := Reshape(unembed(c, w, x), b, w.LMHead.Shape().Dimensions[0])
+		return append([]*Node{logits}, newCaches...)
+	}
+}

@@ -1,0 +1,276 @@
+package lm
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/gguf"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// LoadOptions controls Load.
+type LoadOptions struct {
+	Backend string // see NewBackend; "" is the pure-Go CPU backend
+}
+
+// Load reads a model from a GGUF file or a Hugging Face folder (config.json, tokenizer.json,
+// *.safetensors) and places its weights on the backend. Every tensor the architecture needs
+// must be present with the shape its config implies.
+func Load(path string, opts LoadOptions) (*Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("lm: model %q: %w (give a .gguf file or a Hugging Face model folder)", path, err)
+	}
+	var src weightSource
+	var cfg Config
+	var tok Tokenizer
+	if st.IsDir() {
+		cfg, src, tok, err = openHFFolder(path)
+	} else {
+		cfg, src, tok, err = openGGUF(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+
+	backend, err := NewBackend(opts.Backend)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cfg, Tokenizer: tok, Path: path, backend: backend}
+	for _, name := range llamaWeightNames(cfg) {
+		data, shape, err := src.Read(name)
+		if err != nil {
+			return nil, err
+		}
+		if want := expectedShape(cfg, name); !equalInts(shape, want) {
+			return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
+		}
+		m.weights = append(m.weights, tensors.FromFlatDataAndDimensions(data, shape...))
+	}
+	return m, nil
+}
+
+// weightSource reads float32 weights by their Hugging Face name.
+type weightSource interface {
+	Read(hfName string) ([]float32, []int, error)
+	Close() error
+}
+
+// expectedShape is the shape config c implies for checkpoint key name.
+func expectedShape(c Config, name string) []int {
+	d, q, kv := c.HiddenSize, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	switch {
+	case name == "model.embed_tokens.weight", name == "lm_head.weight":
+		return []int{c.VocabSize, d}
+	case strings.HasSuffix(name, "layernorm.weight"), name == "model.norm.weight":
+		return []int{d}
+	case strings.HasSuffix(name, "q_proj.weight"):
+		return []int{q, d}
+	case strings.HasSuffix(name, "k_proj.weight"), strings.HasSuffix(name, "v_proj.weight"):
+		return []int{kv, d}
+	case strings.HasSuffix(name, "q_proj.bias"):
+		return []int{q}
+	case strings.HasSuffix(name, "k_proj.bias"), strings.HasSuffix(name, "v_proj.bias"):
+		return []int{kv}
+	case strings.HasSuffix(name, "o_proj.weight"):
+		return []int{d, q}
+	case strings.HasSuffix(name, "gate_proj.weight"), strings.HasSuffix(name, "up_proj.weight"):
+		return []int{c.IntermediateSize, d}
+	case strings.HasSuffix(name, "down_proj.weight"):
+		return []int{d, c.IntermediateSize}
+	}
+	panic("lm: no expected shape for " + name)
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ggufNames maps Hugging Face checkpoint keys to llama.cpp's GGUF tensor names (llama.cpp
+// gguf-py/gguf/tensor_mapping.py); {i} is the block index.
+var ggufNames = map[string]string{
+	"model.embed_tokens.weight":                        "token_embd.weight",
+	"model.norm.weight":                                "output_norm.weight",
+	"lm_head.weight":                                   "output.weight",
+	"model.layers.{i}.input_layernorm.weight":          "blk.{i}.attn_norm.weight",
+	"model.layers.{i}.self_attn.q_proj.weight":         "blk.{i}.attn_q.weight",
+	"model.layers.{i}.self_attn.k_proj.weight":         "blk.{i}.attn_k.weight",
+	"model.layers.{i}.self_attn.v_proj.weight":         "blk.{i}.attn_v.weight",
+	"model.layers.{i}.self_attn.q_proj.bias":           "blk.{i}.attn_q.bias",
+	"model.layers.{i}.self_attn.k_proj.bias":           "blk.{i}.attn_k.bias",
+	"model.layers.{i}.self_attn.v_proj.bias":           "blk.{i}.attn_v.bias",
+	"model.layers.{i}.self_attn.o_proj.weight":         "blk.{i}.attn_output.weight",
+	"model.layers.{i}.post_attention_layernorm.weight": "blk.{i}.ffn_norm.weight",
+	"model.layers.{i}.mlp.gate_proj.weight":            "blk.{i}.ffn_gate.weight",
+	"model.layers.{i}.mlp.up_proj.weight":              "blk.{i}.ffn_up.weight",
+	"model.layers.{i}.mlp.down_proj.weight":            "blk.{i}.ffn_down.weight",
+}
+
+// ggufName translates one Hugging Face key.
+func ggufName(hf string) (string, bool) {
+	pattern, index := hf, ""
+	if rest, ok := strings.CutPrefix(hf, "model.layers."); ok {
+		index, rest, _ = strings.Cut(rest, ".")
+		pattern = "model.layers.{i}." + rest
+	}
+	g, ok := ggufNames[pattern]
+	return strings.ReplaceAll(g, "{i}", index), ok
+}
+
+type ggufSource struct {
+	f   *gguf.File
+	cfg Config
+}
+
+func (s ggufSource) Close() error { return s.f.Close() }
+
+// Read dequantizes one tensor and undoes llama.cpp's reordering of the Q and K rows (its
+// converter interleaves the two rotary halves of each head; transformers' GGUF loader undoes it
+// the same way).
+func (s ggufSource) Read(hf string) ([]float32, []int, error) {
+	name, ok := ggufName(hf)
+	if !ok {
+		return nil, nil, fmt.Errorf("lm: %s: no GGUF name for %s", s.f.Path(), hf)
+	}
+	data, shape, err := s.f.ReadFloat32(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lm: %s: tensor %s (%s): %w", s.f.Path(), name, hf, err)
+	}
+	if s.cfg.Architecture == "llama" || s.cfg.Architecture == "mistral" {
+		switch {
+		case strings.HasSuffix(hf, "q_proj.weight"), strings.HasSuffix(hf, "q_proj.bias"):
+			data = unpermuteRows(data, shape, s.cfg.NumHeads)
+		case strings.HasSuffix(hf, "k_proj.weight"), strings.HasSuffix(hf, "k_proj.bias"):
+			data = unpermuteRows(data, shape, s.cfg.NumKVHeads)
+		}
+	}
+	return data, shape, nil
+}
+
+// unpermuteRows maps llama.cpp's row order back to Hugging Face's: within each head, GGUF row
+// 2i+j holds Hugging Face row j*hd/2+i.
+func unpermuteRows(data []float32, shape []int, heads int) []float32 {
+	rows := shape[0]
+	cols := len(data) / rows
+	hd := rows / heads
+	half := hd / 2
+	out := make([]float32, len(data))
+	for h := range heads {
+		for i := range half {
+			for j := range 2 {
+				src := (h*hd + 2*i + j) * cols
+				dst := (h*hd + j*half + i) * cols
+				copy(out[dst:dst+cols], data[src:src+cols])
+			}
+		}
+	}
+	return out
+}
+
+// openGGUF reads the hyper-parameters, tokenizer and weights of a GGUF file.
+func openGGUF(path string) (Config, weightSource, Tokenizer, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return Config{}, nil, nil, fmt.Errorf("lm: %w", err)
+	}
+	cfg, err := ggufConfig(f)
+	if err == nil {
+		err = checkGGUFTensors(f, cfg)
+	}
+	var tok Tokenizer
+	if err == nil {
+		tok, err = ggufTokenizer(f)
+	}
+	if err == nil && tok != nil {
+		if v := tokVocab(tok); v > cfg.VocabSize {
+			err = fmt.Errorf("lm: %s: the tokenizer has %d tokens but the embedding only %d rows: tokenizer and model do not fit", path, v, cfg.VocabSize)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return Config{}, nil, nil, err
+	}
+	return cfg, ggufSource{f: f, cfg: cfg}, tok, nil
+}
+
+// tokVocab is the tokenizer's vocabulary size, when it reports one.
+func tokVocab(t Tokenizer) int {
+	if v, ok := t.(interface{ VocabSize() int }); ok {
+		return v.VocabSize()
+	}
+	return 0
+}
+
+// ggufConfig reads hyper-parameters from the {arch}.* metadata keys (llama.cpp's LLM_KV names).
+func ggufConfig(f *gguf.File) (Config, error) {
+	arch := f.Architecture()
+	if err := checkArchitecture(arch, f.Path()); err != nil {
+		return Config{}, err
+	}
+	geti := func(key string) int { v, _ := f.Uint(arch + "." + key); return int(v) }
+	getf := func(key string, def float64) float64 {
+		if v, ok := f.Float(arch + "." + key); ok {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Architecture:     arch,
+		NumLayers:        geti("block_count"),
+		HiddenSize:       geti("embedding_length"),
+		IntermediateSize: geti("feed_forward_length"),
+		NumHeads:         geti("attention.head_count"),
+		NumKVHeads:       geti("attention.head_count_kv"),
+		HeadDim:          geti("attention.key_length"),
+		MaxPositions:     geti("context_length"),
+		RMSNormEps:       getf("attention.layer_norm_rms_epsilon", 0),
+		RopeTheta:        getf("rope.freq_base", 10000),
+		AttentionBias:    arch == "qwen2",
+	}
+	if c.NumKVHeads == 0 {
+		c.NumKVHeads = c.NumHeads
+	}
+	if c.HeadDim == 0 && c.NumHeads > 0 {
+		c.HeadDim = c.HiddenSize / c.NumHeads
+	}
+	if t, ok := f.Tensor("token_embd.weight"); ok && len(t.Shape) == 2 {
+		c.VocabSize = t.Shape[0]
+	}
+	_, hasOutput := f.Tensor("output.weight")
+	c.TieWordEmbeddings = !hasOutput
+	if _, ok := f.Tensor("rope_freqs.weight"); ok {
+		return Config{}, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
+	}
+	return c, c.validate(f.Path())
+}
+
+// checkGGUFTensors reports missing tensors by name, before any is read.
+func checkGGUFTensors(f *gguf.File, c Config) error {
+	var missing []string
+	for _, hf := range llamaWeightNames(c) {
+		name, _ := ggufName(hf)
+		if _, ok := f.Tensor(name); !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("lm: %s: missing tensor(s) %s for a %s model with %d blocks: the file is incomplete or of another architecture",
+			f.Path(), strings.Join(missing, ", "), c.Architecture, c.NumLayers)
+	}
+	return nil
+}
+
+// isGGUF says whether path names a GGUF file by its extension.
+func isGGUF(path string) bool { return strings.EqualFold(filepath.Ext(path), ".gguf") }
