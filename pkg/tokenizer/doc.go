@@ -1,0 +1,33 @@
+// Package tokenizer turns text into token ids and back for byte-level BPE language models (SmolLM2,
+// Llama 3, Qwen 2/3, GPT-2), giving exactly the ids Hugging Face's `tokenizers` library gives.
+//
+// Where it sits: the model loader builds a Tokenizer from the GGUF file's tokenizer.ggml.* metadata
+// (FromGGUFData) or from a tokenizer.json (FromJSON, FromDir); generation and activation extraction
+// call Encode on stories and dialogues, and Decode on generated ids; the logit lens shows tokens with
+// TokenText.
+//
+// How text becomes ids (the Hugging Face pipeline, in order):
+//
+//  1. Added tokens. Special tokens written in the text ("<|im_start|>", "<|im_end|>") and other added
+//     tokens ("<think>") are found first, leftmost and longest, and kept whole; their lstrip, rstrip,
+//     single_word and normalized flags are honoured.
+//  2. Normalization of the rest (none for SmolLM2 and Llama 3; NFC for Qwen).
+//  3. Pre-tokenization into words, by a family-specific pattern. SmolLM2 first isolates every digit, then
+//     applies GPT-2's pattern: "I'm 42 now" -> "I", "'m", " ", "4", "2", " now". Llama 3 groups digits
+//     by three and lets a word take one leading non-letter ("\tfoo"). These patterns use look-ahead,
+//     which Go's regexp lacks, so each is a small hand-written scanner (pretokenize.go).
+//  4. Byte-level BPE inside each word: the word's UTF-8 bytes, each spelled as one rune of GPT-2's
+//     byte alphabet (space -> 'Ġ', newline -> 'Ċ'), are merged pair by pair, lowest merge rank first,
+//     until no listed merge applies. Each word's result is cached, so common words cost a map lookup.
+//  5. Post-processing: Encode(text, true) adds what the tokenizer's post-processor adds (BOS for Llama 3
+//     GGUF files that ask for it; nothing for SmolLM2).
+//
+// Decode reverses step 4: it joins the tokens' bytes and replaces any ill-formed UTF-8 (a generation cut
+// inside a multi-byte character) with U+FFFD, as the reference does.
+//
+// SentencePiece-style vocabularies (Gemma, Llama 2, Mistral v0.1: byte_fallback, '▁' for spaces) are not
+// byte-level and are refused with an error that says so.
+//
+// Reference: tests compare with ids from tokenizers 0.23.3 on 600+ texts for SmolLM2, Llama 3 and
+// Qwen 3 and three small committed tokenizers (tools/reference/make_tokenizer_fixtures.py).
+package tokenizer
