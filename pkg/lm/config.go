@@ -88,14 +88,18 @@ type hfConfig struct {
 	MaxPositions      int      `json:"max_position_embeddings"`
 	TieWordEmbeddings *bool    `json:"tie_word_embeddings"`
 	AttentionBias     *bool    `json:"attention_bias"`
-	RopeScaling       *struct {
-		RopeType         string  `json:"rope_type"`
-		Type             string  `json:"type"`
-		Factor           float64 `json:"factor"`
-		LowFreqFactor    float64 `json:"low_freq_factor"`
-		HighFreqFactor   float64 `json:"high_freq_factor"`
-		OriginalMaxPosEm int     `json:"original_max_position_embeddings"`
-	} `json:"rope_scaling"`
+	RopeScaling       *hfRope  `json:"rope_scaling"`    // transformers 4.x
+	RopeParameters    *hfRope  `json:"rope_parameters"` // transformers 5.x: rope_theta moves in here
+}
+
+type hfRope struct {
+	RopeType         string  `json:"rope_type"`
+	Type             string  `json:"type"`
+	RopeTheta        float64 `json:"rope_theta"`
+	Factor           float64 `json:"factor"`
+	LowFreqFactor    float64 `json:"low_freq_factor"`
+	HighFreqFactor   float64 `json:"high_freq_factor"`
+	OriginalMaxPosEm int     `json:"original_max_position_embeddings"`
 }
 
 // readHFConfig reads dir/config.json.
@@ -124,6 +128,13 @@ func readHFConfig(dir string) (Config, error) {
 	if c.HeadDim == 0 && c.NumHeads > 0 {
 		c.HeadDim = c.HiddenSize / c.NumHeads
 	}
+	rope := h.RopeScaling
+	if h.RopeParameters != nil {
+		rope = h.RopeParameters
+		if rope.RopeTheta != 0 {
+			c.RopeTheta = rope.RopeTheta
+		}
+	}
 	if c.RopeTheta == 0 {
 		c.RopeTheta = 10000
 	}
@@ -136,7 +147,7 @@ func readHFConfig(dir string) (Config, error) {
 	if h.AttentionBias != nil {
 		c.AttentionBias = *h.AttentionBias
 	}
-	if rs := h.RopeScaling; rs != nil {
+	if rs := rope; rs != nil {
 		kind := rs.RopeType
 		if kind == "" {
 			kind = rs.Type
@@ -147,7 +158,7 @@ func readHFConfig(dir string) (Config, error) {
 				HighFreqFactor: rs.HighFreqFactor, OriginalMaxPositions: rs.OriginalMaxPosEm}
 		case "", "default":
 		default:
-			return Config{}, fmt.Errorf("lm: %s: rope_scaling type %q is not supported (supported: llama3)", path, kind)
+			return Config{}, fmt.Errorf("lm: %s: rope type %q is not supported (supported: default, llama3)", path, kind)
 		}
 	}
 	return c, c.validate(path)

@@ -1,15 +1,109 @@
 package lm
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
+	"github.com/emotion-probes/emotion-probes/pkg/chat"
 	"github.com/emotion-probes/emotion-probes/pkg/gguf"
+	"github.com/emotion-probes/emotion-probes/pkg/safetensors"
+	"github.com/emotion-probes/emotion-probes/pkg/tokenizer"
 )
 
-// ggufTokenizer builds the tokenizer from the file's tokenizer.ggml.* metadata.
-func ggufTokenizer(f *gguf.File) (Tokenizer, error) { return nil, nil }
+// This file connects the engine to the file formats: the tokenizer and chat template of a GGUF
+// file or a Hugging Face folder, and the folder's safetensors weights.
 
-// openHFFolder reads a Hugging Face model folder.
-func openHFFolder(dir string) (Config, weightSource, Tokenizer, error) {
-	return Config{}, nil, nil, fmt.Errorf("lm: %s: Hugging Face folders: not yet", dir)
+// ggufTokenizer builds the tokenizer from the file's tokenizer.ggml.* metadata.
+func ggufTokenizer(f *gguf.File) (*tokenizer.Tokenizer, error) {
+	d := tokenizer.GGUFData{BOS: -1, EOS: -1, Pad: -1}
+	d.Model, _ = f.String("tokenizer.ggml.model")
+	d.Pre, _ = f.String("tokenizer.ggml.pre")
+	d.Tokens, _ = f.Strings("tokenizer.ggml.tokens")
+	d.Merges, _ = f.Strings("tokenizer.ggml.merges")
+	if types, ok := f.Ints("tokenizer.ggml.token_type"); ok {
+		for _, t := range types {
+			d.TokenTypes = append(d.TokenTypes, int32(t))
+		}
+	}
+	for key, dst := range map[string]*int{"bos_token_id": &d.BOS, "eos_token_id": &d.EOS, "padding_token_id": &d.Pad} {
+		if v, ok := f.Uint("tokenizer.ggml." + key); ok {
+			*dst = int(v)
+		}
+	}
+	d.AddBOS, _ = f.Bool("tokenizer.ggml.add_bos_token")
+	d.AddEOS, _ = f.Bool("tokenizer.ggml.add_eos_token")
+	t, err := tokenizer.FromGGUFData(d)
+	if err != nil {
+		return nil, fmt.Errorf("lm: %s: %w", f.Path(), err)
+	}
+	return t, nil
+}
+
+// chatTemplate detects the chat template family; a model without one (or with an unsupported
+// one) still loads, and ChatPrompt reports why it cannot format chats.
+func chatTemplate(src string, tok *tokenizer.Tokenizer) (*chat.Template, error) {
+	if src == "" {
+		return nil, errors.New("the model has no chat template (a base model?): use raw prompts")
+	}
+	special := chat.SpecialTokens{}
+	if id := tok.BOS(); id >= 0 {
+		special.BOS = tok.TokenString(id)
+	}
+	if id := tok.EOS(); id >= 0 {
+		special.EOS = tok.TokenString(id)
+	}
+	return chat.Detect(src, special)
+}
+
+// hfSource reads weights from a folder's safetensors files.
+type hfSource struct{ f *safetensors.File }
+
+func (s hfSource) Close() error { return s.f.Close() }
+
+func (s hfSource) Read(name string) ([]float32, []int, error) {
+	if !s.f.Has(name) {
+		return nil, nil, fmt.Errorf("lm: %s: missing tensor %s: the checkpoint is incomplete or of another architecture", s.f.Path(), name)
+	}
+	data, shape, err := s.f.ReadFloat32(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lm: %s: tensor %s: %w", s.f.Path(), name, err)
+	}
+	return data, shape, nil
+}
+
+// openHFFolder reads a Hugging Face model folder: config.json, tokenizer.json (with
+// tokenizer_config.json for special tokens and the chat template) and the safetensors weights.
+func openHFFolder(dir string) (Config, weightSource, *tokenizer.Tokenizer, string, error) {
+	cfg, err := readHFConfig(dir)
+	if err != nil {
+		return Config{}, nil, nil, "", err
+	}
+	tok, err := tokenizer.FromDir(dir)
+	if err != nil {
+		return Config{}, nil, nil, "", fmt.Errorf("lm: %s: %w", dir, err)
+	}
+	var tc struct {
+		ChatTemplate json.RawMessage `json:"chat_template"`
+	}
+	template := ""
+	if data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json")); err == nil {
+		if json.Unmarshal(data, &tc) == nil {
+			_ = json.Unmarshal(tc.ChatTemplate, &template) // a list of named templates is left unsupported
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
+		template = string(data)
+	}
+	f, err := safetensors.OpenFolder(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Config{}, nil, nil, "", fmt.Errorf("lm: %s: no model.safetensors or model.safetensors.index.json: %w", dir, err)
+		}
+		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
+	}
+	return cfg, hfSource{f}, tok, template, nil
 }

@@ -120,7 +120,7 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 }
 
 // decodeGraph advances every sequence by one token: tokens [B], positions [B] (the slot the
-// token goes to), steer [D], steerScale [B], then the KV cache (2 per layer, [B, S, K, hd]).
+// token goes to), steer [D], steerScale [B, 1], then the KV cache (2 per layer, [B, S, K, hd]).
 // It returns logits [B, V] and the updated cache.
 func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 	nw := len(llamaWeightNames(c))
@@ -146,7 +146,7 @@ func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 		x := embed(w, ExpandAxes(tokens, -1)) // [B, 1, D]
 		for layer := range c.NumLayers {
 			if layer == steerLayer {
-				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, 1, 2)))
+				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, -1)))
 			}
 			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, cached)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/gguf"
+	"github.com/emotion-probes/emotion-probes/pkg/tokenizer"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -23,24 +24,31 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lm: model %q: %w (give a .gguf file or a Hugging Face model folder)", path, err)
 	}
-	var src weightSource
-	var cfg Config
-	var tok Tokenizer
+	var (
+		src      weightSource
+		cfg      Config
+		tok      *tokenizer.Tokenizer
+		template string
+	)
 	if st.IsDir() {
-		cfg, src, tok, err = openHFFolder(path)
+		cfg, src, tok, template, err = openHFFolder(path)
 	} else {
-		cfg, src, tok, err = openGGUF(path)
+		cfg, src, tok, template, err = openGGUF(path)
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
+	if v := tok.VocabSize(); v > cfg.VocabSize {
+		return nil, fmt.Errorf("lm: %s: the tokenizer has %d tokens but the embedding only %d rows: tokenizer and model do not fit", path, v, cfg.VocabSize)
+	}
 
 	backend, err := NewBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}
 	m := &Model{Config: cfg, Tokenizer: tok, Path: path, backend: backend}
+	m.Chat, m.chatErr = chatTemplate(template, tok)
 	for _, name := range llamaWeightNames(cfg) {
 		data, shape, err := src.Read(name)
 		if err != nil {
@@ -180,37 +188,25 @@ func unpermuteRows(data []float32, shape []int, heads int) []float32 {
 }
 
 // openGGUF reads the hyper-parameters, tokenizer and weights of a GGUF file.
-func openGGUF(path string) (Config, weightSource, Tokenizer, error) {
+func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, string, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
-		return Config{}, nil, nil, fmt.Errorf("lm: %w", err)
+		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
 	}
 	cfg, err := ggufConfig(f)
 	if err == nil {
 		err = checkGGUFTensors(f, cfg)
 	}
-	var tok Tokenizer
+	var tok *tokenizer.Tokenizer
 	if err == nil {
 		tok, err = ggufTokenizer(f)
 	}
-	if err == nil && tok != nil {
-		if v := tokVocab(tok); v > cfg.VocabSize {
-			err = fmt.Errorf("lm: %s: the tokenizer has %d tokens but the embedding only %d rows: tokenizer and model do not fit", path, v, cfg.VocabSize)
-		}
-	}
 	if err != nil {
 		f.Close()
-		return Config{}, nil, nil, err
+		return Config{}, nil, nil, "", err
 	}
-	return cfg, ggufSource{f: f, cfg: cfg}, tok, nil
-}
-
-// tokVocab is the tokenizer's vocabulary size, when it reports one.
-func tokVocab(t Tokenizer) int {
-	if v, ok := t.(interface{ VocabSize() int }); ok {
-		return v.VocabSize()
-	}
-	return 0
+	template, _ := f.String("tokenizer.chat_template")
+	return cfg, ggufSource{f: f, cfg: cfg}, tok, template, nil
 }
 
 // ggufConfig reads hyper-parameters from the {arch}.* metadata keys (llama.cpp's LLM_KV names).

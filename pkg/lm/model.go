@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/emotion-probes/emotion-probes/pkg/chat"
+	"github.com/emotion-probes/emotion-probes/pkg/tokenizer"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -15,22 +17,17 @@ import (
 // at a time per call; calls are serialised.
 type Model struct {
 	Config    Config
-	Tokenizer Tokenizer
-	Path      string // the file or folder it was loaded from
+	Tokenizer *tokenizer.Tokenizer
+	Chat      *chat.Template // nil when the model has no supported chat template (see ChatPrompt)
+	Path      string         // the file or folder it was loaded from
+
+	chatErr error
 
 	backend compute.Backend
 	weights []*tensors.Tensor // llamaWeightNames order, on the backend's device
 
 	mu    sync.Mutex
 	execs map[string]*graph.Exec
-}
-
-// Tokenizer is what the engine needs from a tokenizer (pkg/tokenizer implements it).
-type Tokenizer interface {
-	Encode(text string, addSpecial bool) []int
-	Decode(ids []int, skipSpecial bool) string
-	BOS() int
-	EOS() int
 }
 
 // Close releases the backend's memory for the weights and compiled programs.
