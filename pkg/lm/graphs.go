@@ -43,7 +43,7 @@ func causalMask(positions, lengths *Node, numKeys int) *Node {
 // forwardGraph runs texts of different lengths, right-padded: tokens [B, T], lengths [B],
 // steer [D] and steerScale [B, T] (used when spec.SteerLayer >= 0).
 func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node {
-	nw := len(llamaWeightNames(c))
+	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
 		w := bindLlamaWeights(c, in[:nw])
 		tokens, lengths := in[nw], in[nw+1]
@@ -86,7 +86,7 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 // returns the logits at each prompt's last token [B, V] and the KV cache, 2 tensors per layer
 // [B, S, K, hd] (keys then values), holding the prompt in slots 0..length-1 and zeros elsewhere.
 func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node) []*Node {
-	nw := len(llamaWeightNames(c))
+	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
 		w := bindLlamaWeights(c, in[:nw])
 		tokens, lengths, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]
@@ -123,7 +123,7 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 // token goes to), steer [D], steerScale [B, 1], then the KV cache (2 per layer, [B, S, K, hd]).
 // It returns logits [B, V] and the updated cache.
 func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
-	nw := len(llamaWeightNames(c))
+	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
 		w := bindLlamaWeights(c, in[:nw])
 		tokens, positions, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]

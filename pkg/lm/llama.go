@@ -3,9 +3,11 @@ package lm
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads like maths
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // This file is the Llama family's forward pass (Hugging Face modeling_llama.py), read top to
@@ -16,39 +18,35 @@ import (
 //	D hidden size (dModel), H query heads, K key/value heads, G = H/K queries per key head,
 //	hd head size, F MLP width, V vocabulary.
 
-// llamaLayer holds one block's weights, named after the Hugging Face checkpoint keys.
-// Linear weights are [out, in], as stored by PyTorch.
+// llamaLayer holds one block's weights. They are the checkpoint's tensors (Hugging Face names in
+// the comments; linear weights are [out, in] as PyTorch stores them), except that the three
+// attention projections are stacked into one matrix, and the MLP's gate and up projections into
+// another: one matrix product instead of three (or two) reads the input once.
 type llamaLayer struct {
-	InputLayernorm         *Node // [D]
-	QProj, KProj, VProj    *Node // [H*hd, D], [K*hd, D], [K*hd, D]
-	QBias, KBias, VBias    *Node // [H*hd], [K*hd], [K*hd]; nil without attention biases
-	OProj                  *Node // [D, H*hd]
-	PostAttentionLayernorm *Node // [D]
-	GateProj, UpProj       *Node // [F, D]
-	DownProj               *Node // [D, F]
+	InputLayernorm         *Node // input_layernorm [D]
+	QKV                    *Node // q_proj, k_proj, v_proj stacked: [(H+2K)*hd, D]
+	QKVBias                *Node // their biases stacked [(H+2K)*hd]; nil without attention biases
+	OProj                  *Node // o_proj [D, H*hd]
+	PostAttentionLayernorm *Node // post_attention_layernorm [D]
+	GateUp                 *Node // gate_proj, up_proj stacked: [2F, D]
+	DownProj               *Node // down_proj [D, F]
 }
 
 // llamaWeights holds the model's weights as graph nodes.
 type llamaWeights struct {
-	EmbedTokens *Node // [V, D]
+	EmbedTokens *Node // model.embed_tokens [V, D]
 	Layers      []llamaLayer
-	Norm        *Node // [D]
-	LMHead      *Node // [V, D]; the embedding matrix when tied
+	Norm        *Node // model.norm [D]
+	LMHead      *Node // lm_head [V, D]; the embedding matrix when tied
 }
 
-// llamaWeightNames lists the checkpoint keys of the Llama family, in the order the graphs take
-// them as inputs.
+// llamaWeightNames lists the checkpoint keys of the Llama family.
 func llamaWeightNames(c Config) []string {
 	names := []string{"model.embed_tokens.weight"}
 	for i := range c.NumLayers {
-		p := fmt.Sprintf("model.layers.%d.", i)
-		names = append(names, p+"input_layernorm.weight",
-			p+"self_attn.q_proj.weight", p+"self_attn.k_proj.weight", p+"self_attn.v_proj.weight")
-		if c.AttentionBias {
-			names = append(names, p+"self_attn.q_proj.bias", p+"self_attn.k_proj.bias", p+"self_attn.v_proj.bias")
+		for _, k := range llamaLayerKeys(c) {
+			names = append(names, fmt.Sprintf("model.layers.%d.%s", i, k))
 		}
-		names = append(names, p+"self_attn.o_proj.weight", p+"post_attention_layernorm.weight",
-			p+"mlp.gate_proj.weight", p+"mlp.up_proj.weight", p+"mlp.down_proj.weight")
 	}
 	names = append(names, "model.norm.weight")
 	if !c.TieWordEmbeddings {
@@ -57,18 +55,64 @@ func llamaWeightNames(c Config) []string {
 	return names
 }
 
-// bindLlamaWeights maps the graph's weight inputs (in llamaWeightNames order) to their roles.
+// llamaLayerKeys are one block's checkpoint keys, without the "model.layers.{i}." prefix.
+func llamaLayerKeys(c Config) []string {
+	keys := []string{"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"}
+	if c.AttentionBias {
+		keys = append(keys, "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias")
+	}
+	return append(keys, "self_attn.o_proj.weight", "post_attention_layernorm.weight",
+		"mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight")
+}
+
+// packLlamaWeights arranges checkpoint tensors (by key) into the graphs' input order, stacking
+// the projections that llamaLayer stacks.
+func packLlamaWeights(c Config, w map[string]*tensors.Tensor) []*tensors.Tensor {
+	out := []*tensors.Tensor{w["model.embed_tokens.weight"]}
+	for i := range c.NumLayers {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		out = append(out, w[p+"input_layernorm.weight"],
+			stackRows(w[p+"self_attn.q_proj.weight"], w[p+"self_attn.k_proj.weight"], w[p+"self_attn.v_proj.weight"]))
+		if c.AttentionBias {
+			out = append(out, stackRows(w[p+"self_attn.q_proj.bias"], w[p+"self_attn.k_proj.bias"], w[p+"self_attn.v_proj.bias"]))
+		}
+		out = append(out, w[p+"self_attn.o_proj.weight"], w[p+"post_attention_layernorm.weight"],
+			stackRows(w[p+"mlp.gate_proj.weight"], w[p+"mlp.up_proj.weight"]), w[p+"mlp.down_proj.weight"])
+	}
+	out = append(out, w["model.norm.weight"])
+	if !c.TieWordEmbeddings {
+		out = append(out, w["lm_head.weight"])
+	}
+	return out
+}
+
+// stackRows concatenates tensors along their first axis.
+func stackRows(parts ...*tensors.Tensor) *tensors.Tensor {
+	var data []float32
+	dims := slices.Clone(parts[0].Shape().Dimensions)
+	dims[0] = 0
+	for _, p := range parts {
+		flat, err := tensors.CopyFlatData[float32](p)
+		if err != nil {
+			panic(err) // float32 host tensors made by Load
+		}
+		data = append(data, flat...)
+		dims[0] += p.Shape().Dimensions[0]
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+// bindLlamaWeights maps the graph's weight inputs (packLlamaWeights order) to their roles.
 func bindLlamaWeights(c Config, in []*Node) *llamaWeights {
 	next := func() *Node { n := in[0]; in = in[1:]; return n }
 	w := &llamaWeights{EmbedTokens: next(), Layers: make([]llamaLayer, c.NumLayers)}
 	for i := range w.Layers {
 		l := &w.Layers[i]
-		l.InputLayernorm, l.QProj, l.KProj, l.VProj = next(), next(), next(), next()
+		l.InputLayernorm, l.QKV = next(), next()
 		if c.AttentionBias {
-			l.QBias, l.KBias, l.VBias = next(), next(), next()
+			l.QKVBias = next()
 		}
-		l.OProj, l.PostAttentionLayernorm = next(), next()
-		l.GateProj, l.UpProj, l.DownProj = next(), next(), next()
+		l.OProj, l.PostAttentionLayernorm, l.GateUp, l.DownProj = next(), next(), next(), next()
 	}
 	w.Norm = next()
 	w.LMHead = w.EmbedTokens
@@ -76,6 +120,18 @@ func bindLlamaWeights(c Config, in []*Node) *llamaWeights {
 		w.LMHead = next()
 	}
 	return w
+}
+
+// numWeightInputs is how many weight inputs the graphs take.
+func numWeightInputs(c Config) int {
+	n := 2 + 6*c.NumLayers // embeddings, 6 per block, final norm
+	if c.AttentionBias {
+		n += c.NumLayers
+	}
+	if !c.TieWordEmbeddings {
+		n++
+	}
+	return n
 }
 
 // linear is x·Wᵀ (+ b) for x [..., in] and W [out, in].
@@ -165,17 +221,21 @@ func block(c Config, l *llamaLayer, layer int, x, cos, sin, mask *Node, kv kvWri
 
 	// Attention: norm, project, rotate, attend, project back, add to the residual stream.
 	h := rmsNorm(x, l.InputLayernorm, c.RMSNormEps)
-	q := Reshape(linear(h, l.QProj, l.QBias), b, t, c.NumHeads, c.HeadDim)
-	k := Reshape(linear(h, l.KProj, l.KBias), b, t, c.NumKVHeads, c.HeadDim)
-	v := Reshape(linear(h, l.VProj, l.VBias), b, t, c.NumKVHeads, c.HeadDim)
+	qkv := linear(h, l.QKV, l.QKVBias) // [B, T, (H+2K)*hd]
+	qSize, kvSize := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	q := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(0, qSize)), b, t, c.NumHeads, c.HeadDim)
+	k := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(qSize, qSize+kvSize)), b, t, c.NumKVHeads, c.HeadDim)
+	v := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(qSize+kvSize)), b, t, c.NumKVHeads, c.HeadDim)
 	q, k = applyRope(q, cos, sin), applyRope(k, cos, sin)
 	keys, values := kv(layer, k, v)
 	x = Add(x, linear(attend(c, q, keys, values, mask), l.OProj, nil))
 
 	// MLP (SwiGLU): norm, down(silu(gate(h)) * up(h)), add.
 	h = rmsNorm(x, l.PostAttentionLayernorm, c.RMSNormEps)
-	gate := linear(h, l.GateProj, nil)
-	h = Mul(Mul(gate, Sigmoid(gate)), linear(h, l.UpProj, nil))
+	gateUp := linear(h, l.GateUp, nil) // [B, T, 2F]
+	gate := Slice(gateUp, AxisRange(), AxisRange(), AxisRange(0, c.IntermediateSize))
+	up := Slice(gateUp, AxisRange(), AxisRange(), AxisRange(c.IntermediateSize))
+	h = Mul(Mul(gate, Sigmoid(gate)), up)
 	return Add(x, linear(h, l.DownProj, nil))
 }
 

@@ -49,6 +49,7 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	}
 	m := &Model{Config: cfg, Tokenizer: tok, Path: path, backend: backend}
 	m.Chat, m.chatErr = chatTemplate(template, tok)
+	byName := make(map[string]*tensors.Tensor)
 	for _, name := range llamaWeightNames(cfg) {
 		data, shape, err := src.Read(name)
 		if err != nil {
@@ -57,8 +58,9 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 		if want := expectedShape(cfg, name); !equalInts(shape, want) {
 			return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
 		}
-		m.weights = append(m.weights, tensors.FromFlatDataAndDimensions(data, shape...))
+		byName[name] = tensors.FromFlatDataAndDimensions(data, shape...)
 	}
+	m.weights = packLlamaWeights(cfg, byName)
 	return m, nil
 }
 

@@ -240,7 +240,7 @@ func (m *Model) Unembed(vectors [][]float32) ([][]float32, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	nw := len(llamaWeightNames(m.Config))
+	nw := numWeightInputs(m.Config)
 	e, err := m.exec("unembed", func() func(*graph.Graph, []*graph.Node) []*graph.Node {
 		return func(g *graph.Graph, in []*graph.Node) []*graph.Node {
 			return []*graph.Node{unembed(m.Config, bindLlamaWeights(m.Config, in[:nw]), in[nw])}

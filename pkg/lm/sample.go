@@ -3,7 +3,7 @@ package lm
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Sampling says how the next token is drawn from the logits, as transformers' generate does:
@@ -23,6 +23,43 @@ type sampler struct {
 	weights []float64
 }
 
+// negligible is how far below the best logit a token's logit may be, in units of the
+// temperature, before its probability (< e^-30 of the best one's) is ignored outright.
+const negligible = 30
+
+// candidates returns the ids that can be drawn, most likely first (ties by id): the top-k of
+// those not negligibly unlikely. Only the survivors are sorted, not the whole vocabulary.
+func (s *sampler) candidates(logits []float32) []int {
+	best := logits[0]
+	for _, l := range logits {
+		best = max(best, l)
+	}
+	floor := best - float32(negligible*s.Temperature)
+	order := s.order[:0]
+	for id, l := range logits {
+		if l >= floor {
+			order = append(order, id)
+		}
+	}
+	s.order = order
+	slices.SortFunc(order, func(a, b int) int {
+		switch la, lb := logits[a], logits[b]; {
+		case la > lb:
+			return -1
+		case la < lb:
+			return 1
+		}
+		return a - b
+	})
+	if s.TopK > 0 && s.TopK < len(order) {
+		order = order[:s.TopK]
+	}
+	if cap(s.weights) < len(order) {
+		s.weights = make([]float64, len(order))
+	}
+	return order
+}
+
 func newSampler(s Sampling, seed uint64) *sampler {
 	return &sampler{Sampling: s, rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))}
 }
@@ -38,24 +75,8 @@ func (s *sampler) next(logits []float32) int {
 		}
 		return best
 	}
-	if cap(s.order) < len(logits) {
-		s.order = make([]int, len(logits))
-		s.weights = make([]float64, len(logits))
-	}
-	order := s.order[:len(logits)]
-	for i := range order {
-		order[i] = i
-	}
-	// Keep the k most likely (ties broken by id, for determinism).
-	k := len(logits)
-	if s.TopK > 0 && s.TopK < k {
-		k = s.TopK
-	}
-	sort.Slice(order, func(a, b int) bool {
-		la, lb := logits[order[a]], logits[order[b]]
-		return la > lb || (la == lb && order[a] < order[b])
-	})
-	order = order[:k]
+	order := s.candidates(logits)
+	k := len(order)
 	// Softmax at the temperature over the survivors.
 	w := s.weights[:k]
 	top := float64(logits[order[0]])
