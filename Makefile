@@ -38,9 +38,11 @@ lab: ## set up .venv/ (pinned JupyterLab) and open notebooks/ in JupyterLab
 build: ## build the CLI into bin/emotion-probes
 	go build -o $(BIN) ./cmd/emotion-probes
 
-test: ## run the checks CI runs (.ci/run)
-	@test -f .ci/run || { echo "make test: .ci/run is missing" >&2; exit 1; }
-	bash .ci/run
+test: setup build ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, notebooks on tiny
+	go vet ./...
+	$(BIN) config --config config/tiny.yaml > /dev/null   # fetches the default model into the cache once
+	go test -timeout 50m ./...
+	bash kernel-setup/check-dockerfiles.sh
 
 bench: ## run benchmarks: make bench [PKGS=./pkg/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)

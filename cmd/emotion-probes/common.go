@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/config"
+	"github.com/emotion-probes/emotion-probes/pkg/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/models"
+)
+
+// loadConfig reads and validates a config file; the error names the key and line at fault.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--config is required, e.g. --config config/tiny.yaml")
+	}
+	return config.Load(path)
+}
+
+// loadedModel is a model with the file hash that fingerprints results made with it.
+type loadedModel struct {
+	*lm.Model
+	Resolved *models.Resolved
+	SHA256   string
+}
+
+// loadModel resolves a model name (a GGUF file, a Hugging Face folder or id, or "default") and
+// loads it on the backend.
+func loadModel(name, backend string) (*loadedModel, error) {
+	start := time.Now()
+	r, err := models.Resolve(name, models.Options{Progress: os.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	m, err := lm.Load(r.Path, lm.LoadOptions{Backend: backend})
+	if err != nil {
+		return nil, err
+	}
+	hashPath := r.Path
+	if len(r.Weights) > 0 {
+		hashPath = r.Weights[0]
+	}
+	sum, err := models.FileSHA256(hashPath)
+	if err != nil {
+		return nil, err
+	}
+	if backend == "" {
+		backend = lm.DefaultBackend
+	}
+	fmt.Fprintf(os.Stderr, "model: %s (%s, %d layers, d_model %d) on backend %s, loaded in %.1fs\n",
+		r.Describe(), m.Config.Architecture, m.Config.NumLayers, m.Config.HiddenSize, backend, time.Since(start).Seconds())
+	return &loadedModel{Model: m, Resolved: r, SHA256: sum}, nil
+}
+
+// loadConfigModel loads the config's model.
+func loadConfigModel(cfg *config.Config) (*loadedModel, error) {
+	return loadModel(cfg.ModelName(), cfg.Model.Backend)
+}

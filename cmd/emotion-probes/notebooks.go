@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/notebook"
+)
+
+func init() {
+	register(command{name: "notebooks", args: "run [--config C] [--from NN] [--only NN] [--html] [--out DIR]",
+		summary: "run the notebooks headless through the GoNB kernel, in order", run: runNotebooks})
+}
+
+func runNotebooks(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "run" {
+		return fmt.Errorf(`usage: emotion-probes notebooks run [--config C] [--from NN] [--only NN] [--html] [--out DIR]`)
+	}
+	fs := newFlags("notebooks", "Runs notebooks/NN-*.ipynb in order, each in a fresh GoNB kernel driven over the Jupyter protocol\n"+
+		"(no Python needed), stops at the first failing cell, and writes the executed notebooks (with their\n"+
+		"figures) to --out. The config reaches the notebooks as $EMOTION_PROBES_CONFIG. Install the kernel\n"+
+		"first: kernel-setup/setup.sh (or make setup).")
+	cfgPath := fs.String("config", "config/small.yaml", "config the notebooks run on")
+	dir := fs.String("notebooks", "notebooks", "folder holding NN-name.ipynb notebooks")
+	from := fs.String("from", "", "start at notebook NN (e.g. 03)")
+	only := fs.String("only", "", "run only notebook NN")
+	html := fs.Bool("html", false, "also write an HTML rendering beside each executed notebook")
+	out := fs.String("out", "", "folder for the executed notebooks (default: <output.dir>/notebooks)")
+	kernel := fs.String("kernel", ".jupyter/kernels/gonb", "GoNB kernel spec (folder or kernel.json), as kernel-setup/setup.sh registers it")
+	cellTimeout := fs.Duration("cell-timeout", 60*time.Minute, "interrupt a cell that runs longer than this")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	absCfg, _ := filepath.Abs(*cfgPath)
+	if *out == "" {
+		*out = filepath.Join(cfg.OutputDir(), "notebooks")
+	}
+	paths, err := filepath.Glob(filepath.Join(*dir, "[0-9][0-9]-*.ipynb"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	var selected []string
+	for _, p := range paths {
+		nn := filepath.Base(p)[:2]
+		if (*only != "" && nn != *only) || (*from != "" && nn < *from) {
+			continue
+		}
+		selected = append(selected, p)
+	}
+	if len(selected) == 0 {
+		return fmt.Errorf("no notebooks selected in %s (from=%q only=%q); they are named NN-name.ipynb", *dir, *from, *only)
+	}
+	if _, err := os.Stat(*kernel); err != nil {
+		return fmt.Errorf("GoNB kernel spec %s not found: run kernel-setup/setup.sh (make setup) first", *kernel)
+	}
+	root, _ := filepath.Abs(".")
+	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s; executed notebooks go to %s\n", len(selected), *cfgPath, *out)
+	err = notebook.Run(ctx, notebook.Options{
+		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html,
+		Env:      map[string]string{"EMOTION_PROBES_CONFIG": absCfg, "EMOTION_PROBES_ROOT": root},
+		Progress: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(selected))
+	for i, p := range selected {
+		names[i] = strings.TrimSuffix(filepath.Base(p), ".ipynb")
+	}
+	fmt.Fprintf(os.Stderr, "all %d notebook(s) ran: %s\n", len(selected), strings.Join(names, ", "))
+	return nil
+}
