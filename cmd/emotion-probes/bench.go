@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/checkpoint"
+	"github.com/emotion-probes/emotion-probes/pkg/lm"
+)
+
+func init() {
+	register(command{name: "bench", args: "[--python P] [--batches 1,8,32,64] [--new-tokens 150] [--out BENCHMARKS.md]",
+		summary: "measure the engine beside transformers on the same machine and write BENCHMARKS.md", run: runBench})
+}
+
+// benchText is what both engines read and continue (tools/reference/bench_transformers.py has the same).
+var benchText = strings.Repeat("She opened the letter slowly, her hands shaking, and read the first line twice. "+
+	"Outside, the rain kept on, and the kettle began to whistle in the kitchen. ", 12)
+
+type benchFigures struct {
+	Tool          string             `json:"tool"`
+	Extract       float64            `json:"extract_tokens_per_s"`
+	Generate      map[string]float64 `json:"generate_tokens_per_s"`
+	PeakRSSMB     float64            `json:"peak_rss_mb"`
+	SgemmGFLOPS   float64            `json:"sgemm_gflops"`
+	ExtractGFLOPS float64            `json:"-"`
+}
+
+func runBench(ctx context.Context, args []string) error {
+	fs := newFlags("bench", "Measures the engine on the default model (extraction through layer L of 32 texts of 150 tokens;\n"+
+		"generation of N new tokens at several batch sizes; peak resident memory), runs\n"+
+		"tools/reference/bench_transformers.py with --python for the same work in transformers, and writes both,\n"+
+		"side by side with their ratio, into the engine section of BENCHMARKS.md. Medians of --reps runs.")
+	model := fs.String("model", "default", "model")
+	backend := fs.String("backend", "", "GoMLX backend (default: go)")
+	python := fs.String("python", "", "Python with torch+transformers for the reference (tools/reference/requirements.txt); empty: skip it")
+	batchesFlag := fs.String("batches", "1,8,32,64", "generation batch sizes")
+	newTokens := fs.Int("new-tokens", 150, "new tokens per sequence")
+	texts := fs.Int("texts", 32, "texts read in the extraction benchmark")
+	textTokens := fs.Int("text-tokens", 150, "tokens per text")
+	layer := fs.Int("layer", 20, "extraction stops after this layer")
+	reps := fs.Int("reps", 3, "repetitions (median)")
+	out := fs.String("out", "BENCHMARKS.md", "file whose engine section is rewritten")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var batches []int
+	for _, s := range strings.Split(*batchesFlag, ",") {
+		b, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || b <= 0 {
+			return fmt.Errorf("--batches: %q is not a positive integer", s)
+		}
+		batches = append(batches, b)
+	}
+	m, err := loadModel(*model, *backend)
+	if err != nil {
+		return err
+	}
+	goFig := benchFigures{Tool: fmt.Sprintf("emotion-probes (GoMLX %s backend, %d cores)", orDefault(*backend, "go"), runtime.NumCPU()), Generate: map[string]float64{}}
+
+	var ids [][]int
+	for i := range *texts {
+		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
+		ids = append(ids, t[:min(*textTokens, len(t))])
+	}
+	extract := func() error {
+		for i := 0; i < len(ids); i += 8 {
+			if _, err := m.HiddenStates(ids[i:min(i+8, len(ids))], []int{*layer}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := extract(); err != nil { // compile and warm up
+		return err
+	}
+	t, err := medianTime(*reps, extract)
+	if err != nil {
+		return err
+	}
+	goFig.Extract = float64(*texts**textTokens) / t
+	fmt.Fprintf(os.Stderr, "go: extraction %.0f tokens/s\n", goFig.Extract)
+
+	prompt := m.ReadingTokens(benchText)[:20]
+	for _, b := range batches {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		prompts, seeds := make([][]int, b), make([]uint64, b)
+		for i := range prompts {
+			prompts[i], seeds[i] = prompt, uint64(i)
+		}
+		opts := lm.GenerateOptions{Sampling: lm.Sampling{Temperature: 0.8, TopP: 0.95, TopK: 64}, MaxNewTokens: 4, Seeds: seeds, BatchSize: b}
+		if _, err := m.Generate(prompts, opts); err != nil {
+			return err
+		}
+		opts.MaxNewTokens = *newTokens // no stop tokens: every sequence makes exactly N tokens
+		t, err := medianTime(max(1, *reps-1), func() error { _, err := m.Generate(prompts, opts); return err })
+		if err != nil {
+			return err
+		}
+		goFig.Generate[strconv.Itoa(b)] = float64(b**newTokens) / t
+		fmt.Fprintf(os.Stderr, "go: generation at batch %d: %.1f tokens/s\n", b, goFig.Generate[strconv.Itoa(b)])
+	}
+	goFig.PeakRSSMB = peakRSSMB()
+	c := m.Config
+	perToken := 2 * float64(*layer) * float64(c.HiddenSize*(c.NumHeads+2*c.NumKVHeads)*c.HeadDim+c.NumHeads*c.HeadDim*c.HiddenSize+3*c.HiddenSize*c.IntermediateSize)
+	goFig.ExtractGFLOPS = goFig.Extract * perToken / 1e9
+	m.Close()
+
+	var ref *benchFigures
+	if *python != "" {
+		fmt.Fprintln(os.Stderr, "reference: running transformers on the same work...")
+		cmd := exec.CommandContext(ctx, *python, "tools/reference/bench_transformers.py", m.Resolved.Path,
+			"--texts", strconv.Itoa(*texts), "--text-tokens", strconv.Itoa(*textTokens), "--layer", strconv.Itoa(*layer),
+			"--batches", *batchesFlag, "--new-tokens", strconv.Itoa(*newTokens), "--reps", strconv.Itoa(*reps))
+		cmd.Stderr = os.Stderr
+		outJSON, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("reference run failed: %w", err)
+		}
+		lines := bytes.Split(bytes.TrimSpace(outJSON), []byte("\n"))
+		ref = &benchFigures{}
+		if err := json.Unmarshal(lines[len(lines)-1], ref); err != nil {
+			return fmt.Errorf("reference output: %w", err)
+		}
+	}
+	section := benchSection(goFig, ref, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
+	fmt.Print(section)
+	return replaceSection(*out, "engine", section)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func medianTime(reps int, fn func() error) (float64, error) {
+	var ts []float64
+	for range reps {
+		start := time.Now()
+		if err := fn(); err != nil {
+			return 0, err
+		}
+		ts = append(ts, time.Since(start).Seconds())
+	}
+	slices.Sort(ts)
+	return ts[len(ts)/2], nil
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) from /proc.
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func benchSection(g benchFigures, r *benchFigures, batches []int, texts, textTokens, layer, newTokens, reps int, model string) string {
+	var b strings.Builder
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(&b, "## Engine\n\nMeasured %s by `emotion-probes bench` on %s; %d CPU cores; load average at the end: %s.\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Fprintf(&b, "Medians of %d runs. Extraction: %d texts of %d tokens through layer %d, batches of 8. Generation: %d new\n"+
+		"tokens per sequence (temperature 0.8, top-p 0.95, top-k 64), prompt of 20 tokens.\n\n", reps, texts, textTokens, layer, newTokens)
+	refCol := func(v float64) string {
+		if r == nil {
+			return "not run"
+		}
+		return fmt.Sprintf("%.1f", v)
+	}
+	ratio := func(a, v float64) string {
+		if r == nil || v == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", a/v)
+	}
+	refTool := "transformers (not run: pass --python)"
+	if r != nil {
+		refTool = r.Tool
+	}
+	fmt.Fprintf(&b, "| | %s | %s | ratio |\n|---|---|---|---|\n", g.Tool, refTool)
+	var rv float64
+	if r != nil {
+		rv = r.Extract
+	}
+	fmt.Fprintf(&b, "| extraction, tokens/s | %.1f | %s | %s |\n", g.Extract, refCol(rv), ratio(g.Extract, rv))
+	for _, bs := range batches {
+		k := strconv.Itoa(bs)
+		if r != nil {
+			rv = r.Generate[k]
+		}
+		fmt.Fprintf(&b, "| generation at batch %d, new tokens/s | %.1f | %s | %s |\n", bs, g.Generate[k], refCol(rv), ratio(g.Generate[k], rv))
+	}
+	if r != nil {
+		rv = r.PeakRSSMB
+	}
+	fmt.Fprintf(&b, "| peak resident memory, MB | %.0f | %s | %s |\n", g.PeakRSSMB, refCol(rv), ratio(g.PeakRSSMB, rv))
+	fmt.Fprintf(&b, "\nExtraction does about %.1f GFLOP/s of matrix work", g.ExtractGFLOPS)
+	if r != nil && r.SgemmGFLOPS > 0 {
+		fmt.Fprintf(&b, ", %.0f%% of this machine's float32 peak as numpy's sgemm measured it in the same run (%.0f GFLOP/s)", 100*g.ExtractGFLOPS/r.SgemmGFLOPS, r.SgemmGFLOPS)
+	}
+	b.WriteString(".\n")
+	return b.String()
+}
+
+// replaceSection rewrites the part of path between <!-- NAME:begin --> and <!-- NAME:end -->
+// (appending it when absent), so each bench command owns its own section.
+func replaceSection(path, name, body string) error {
+	begin, end := "<!-- "+name+":begin -->", "<!-- "+name+":end -->"
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	text := string(old)
+	if text == "" {
+		text = "# Benchmarks\n\nFigures measured on this project's machines, side by side with the reference tool in the same run.\n" +
+			"These machines are noisy: read medians and ratios, not single numbers. Each section is rewritten by the\ncommand named in it.\n"
+	}
+	block := begin + "\n" + body + end
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i >= 0 && j > i {
+		text = text[:i] + block + text[j+len(end):]
+	} else {
+		text = strings.TrimRight(text, "\n") + "\n\n" + block + "\n"
+	}
+	return checkpoint.WriteFileAtomic(path, []byte(text))
+}
