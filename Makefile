@@ -47,7 +47,7 @@ test: setup build ## the test command (CI runs it through .ci/run): set-up, vet,
 bench: ## run benchmarks: make bench [PKGS=./pkg/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
 
-reproduce: build ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
+reproduce: setup build ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
 	$(BIN) notebooks run --config $(CONFIG)
 
 check-docker: ## check that the Dockerfiles agree with this Makefile and setup.sh

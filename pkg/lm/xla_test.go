@@ -135,14 +135,25 @@ func TestXLAMatchesGoBackend(t *testing.T) {
 }
 
 // TestXLASpeed measures SmolLM2-135M on the Go backend and on XLA, in the same process, for
-// docs/xla.md. It takes minutes, so it runs only with EMOTION_PROBES_XLA_BENCH=1
-// (EMOTION_PROBES_XLA_REPS sets the repetitions, default 3; the median is reported):
+// docs/xla.md. Each configuration runs on one backend and then the other, so both see the same
+// load from the rest of the machine. It takes many minutes on 2 cores, so it runs only with
+// EMOTION_PROBES_XLA_BENCH set: "1" or "both" times both backends, "go" or "xla" one of them.
+// EMOTION_PROBES_XLA_REPS sets the repetitions after the first (compiling) call, default 3; the
+// median is reported.
 //
-//	EMOTION_PROBES_XLA_BENCH=1 EMOTION_PROBES_XLA_PLUGIN=... go test ./pkg/lm -run XLASpeed -v -timeout 60m
+//	EMOTION_PROBES_XLA_BENCH=1 EMOTION_PROBES_XLA_PLUGIN=... go test ./pkg/lm -run XLASpeed -v -timeout 90m
 func TestXLASpeed(t *testing.T) {
 	backend := xlaBackend(t)
-	if os.Getenv("EMOTION_PROBES_XLA_BENCH") == "" {
-		t.Skip("set EMOTION_PROBES_XLA_BENCH=1 to time SmolLM2 on both backends (minutes)")
+	var names []string
+	switch which := os.Getenv("EMOTION_PROBES_XLA_BENCH"); which {
+	case "":
+		t.Skip("set EMOTION_PROBES_XLA_BENCH=1 to time SmolLM2 on both backends (many minutes)")
+	case "1", "both":
+		names = []string{"go", "xla"}
+	case "go", "xla":
+		names = []string{which}
+	default:
+		t.Fatalf("EMOTION_PROBES_XLA_BENCH=%q: want 1, both, go or xla", which)
 	}
 	reps := 3
 	if s := os.Getenv("EMOTION_PROBES_XLA_REPS"); s != "" {
@@ -152,9 +163,12 @@ func TestXLASpeed(t *testing.T) {
 		}
 	}
 	path := defaultModelPath(t)
-	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
-		t.Logf("load average at start: %s", strings.TrimSpace(string(load)))
+	logLoad := func(when string) {
+		if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+			t.Logf("load average %s: %s", when, strings.TrimSpace(string(load)))
+		}
 	}
+	logLoad("at start")
 
 	// 32 texts of 150 tokens (random ids: the cost does not depend on which tokens).
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -166,12 +180,19 @@ func TestXLASpeed(t *testing.T) {
 		}
 	}
 
-	models := map[string]*Model{"go": loadOn(t, path, "go"), "xla": loadOn(t, path, backend)}
-	layer := 20
+	models := map[string]*Model{}
+	for _, name := range names {
+		b := "go"
+		if name == "xla" {
+			b = backend
+		}
+		models[name] = loadOn(t, path, b)
+	}
+	const layer = 20
 	hidden := map[string]*HiddenStates{}
-	for _, name := range []string{"go", "xla"} {
-		m := models[name]
-		for _, bs := range []int{8, 32} {
+	for _, bs := range []int{8, 32} {
+		for _, name := range names {
+			m := models[name]
 			run := func() {
 				for start := 0; start < len(texts); start += bs {
 					h, err := m.HiddenStates(texts[start:start+bs], []int{layer})
@@ -185,25 +206,29 @@ func TestXLASpeed(t *testing.T) {
 			}
 			first, med := timeIt(run, reps)
 			n := float64(len(texts) * 150)
-			t.Logf("%-4s extract %d texts x 150 tokens to layer %d, batch %2d: first call %6.2fs (compiles), median %6.2fs = %6.0f tok/s",
-				name, len(texts), layer, bs, first.Seconds(), med.Seconds(), n/med.Seconds())
+			t.Logf("%-3s extract %d texts x 150 tokens to layer %d, batch %2d: first call %6.2fs, median of %d %6.2fs = %4.0f tok/s",
+				name, len(texts), layer, bs, first.Seconds(), reps, med.Seconds(), n/med.Seconds())
 		}
+		logLoad("now")
 	}
-	t.Logf("layer %d hidden states, XLA vs Go: %.2g (relative)", layer, maxRelDiff(hidden["xla"], hidden["go"]))
+	if len(names) == 2 {
+		t.Logf("layer %d hidden states, XLA vs Go: %.2g (relative)", layer, maxRelDiff(hidden["xla"], hidden["go"]))
+	}
 
-	prompt, err := models["go"].ChatPrompt([]chat.Message{{Role: "user",
+	prompt, err := models[names[0]].ChatPrompt([]chat.Message{{Role: "user",
 		Content: "Write a short story about a lighthouse keeper who finds a message in a bottle."}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"go", "xla"} {
-		m := models[name]
-		for _, bs := range []int{1, 8, 32} {
+	for _, bs := range []int{1, 8, 32} {
+		for _, name := range names {
+			m := models[name]
 			prompts := make([][]int, bs)
 			seeds := make([]uint64, bs)
 			for i := range prompts {
 				prompts[i], seeds[i] = prompt, uint64(i+1)
 			}
+			// No stop tokens: every sequence decodes all 64 tokens.
 			opts := GenerateOptions{Sampling: Sampling{Temperature: 0.8, TopK: 64, TopP: 0.95},
 				MaxNewTokens: 64, Seeds: seeds, BatchSize: bs}
 			newTokens := 0
@@ -218,12 +243,10 @@ func TestXLASpeed(t *testing.T) {
 				}
 			}
 			first, med := timeIt(run, reps)
-			t.Logf("%-4s generate batch %2d, prompt %d tokens, %d new tokens: first call %6.2fs (compiles), median %6.2fs = %6.1f tok/s",
-				name, bs, len(prompt), newTokens, first.Seconds(), med.Seconds(), float64(newTokens)/med.Seconds())
+			t.Logf("%-3s generate batch %2d, prompt %d tokens, %4d new tokens: first call %6.2fs, median of %d %6.2fs = %5.1f tok/s",
+				name, bs, len(prompt), newTokens, first.Seconds(), reps, med.Seconds(), float64(newTokens)/med.Seconds())
 		}
-	}
-	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
-		t.Logf("load average at end: %s", strings.TrimSpace(string(load)))
+		logLoad("now")
 	}
 }
 
