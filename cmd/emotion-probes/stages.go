@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/activations"
+	"github.com/emotion-probes/emotion-probes/pkg/config"
+	"github.com/emotion-probes/emotion-probes/pkg/neutral"
+	"github.com/emotion-probes/emotion-probes/pkg/progress"
+	"github.com/emotion-probes/emotion-probes/pkg/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/vectors"
+)
+
+// The method's stages, one command each; run-all chains them.
+
+func init() {
+	register(command{name: "run-all", args: "--config C [--force] [--shard i/n]", summary: "every stage in order; a rerun resumes where it stopped", run: runAll})
+	register(command{name: "generate-stories", args: "--config C [--force] [--shard i/n]", summary: "step 1: stories that show each emotion without naming it", run: stageCmd(genStories)})
+	register(command{name: "generate-neutral", args: "--config C [--force] [--shard i/n]", summary: "step 1: emotionally neutral Human/Assistant dialogues", run: stageCmd(genNeutral)})
+	register(command{name: "extract-activations", args: "--config C [--source stories|neutral|both] [--force] [--shard i/n]", summary: "step 2: read the texts back; mean residual stream per story, per emotion, per dialogue", run: stageCmd(extract)})
+	register(command{name: "compute-vectors", args: "--config C [--force]", summary: "step 3: emotion vectors: means minus their average, neutral PCs projected out", run: stageCmd(computeVectors)})
+}
+
+// stageFlags are the flags every stage takes.
+type stageFlags struct {
+	config string
+	force  bool
+	shard  string
+	quiet  bool
+	fs     *flag.FlagSet
+}
+
+func newStageFlags(name, synopsis string) *stageFlags {
+	s := &stageFlags{fs: newFlags(name, synopsis)}
+	s.fs.StringVar(&s.config, "config", "", "config file (YAML), e.g. config/small.yaml")
+	s.fs.BoolVar(&s.force, "force", false, "discard this stage's earlier outputs and start over")
+	s.fs.StringVar(&s.shard, "shard", "", "i/n: do only shard i of n of the work (default: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT,\n"+
+		"or $JOB_COMPLETION_INDEX/$EMOTION_PROBES_NUM_SHARDS, else all of it)")
+	s.fs.BoolVar(&s.quiet, "quiet", false, "no progress bar")
+	return s
+}
+
+// shardOf parses --shard, falling back to the batch schedulers' variables.
+func shardOf(flagValue string) (int, int, error) {
+	parse := func(i, n, where string) (int, int, error) {
+		a, err1 := strconv.Atoi(strings.TrimSpace(i))
+		b, err2 := strconv.Atoi(strings.TrimSpace(n))
+		if err1 != nil || err2 != nil || b < 1 || a < 0 || a >= b {
+			return 0, 0, fmt.Errorf("%s: want shard i of n with 0 <= i < n, got %q of %q", where, i, n)
+		}
+		return a, b, nil
+	}
+	if flagValue != "" {
+		i, n, ok := strings.Cut(flagValue, "/")
+		if !ok {
+			return 0, 0, fmt.Errorf("--shard %q: write it as i/n, e.g. 0/4", flagValue)
+		}
+		return parse(i, n, "--shard")
+	}
+	if id := os.Getenv("SLURM_ARRAY_TASK_ID"); id != "" {
+		n := os.Getenv("SLURM_ARRAY_TASK_COUNT")
+		if lo := os.Getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
+			a, _ := strconv.Atoi(id)
+			b, _ := strconv.Atoi(lo)
+			id = strconv.Itoa(a - b)
+		}
+		return parse(id, n, "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT")
+	}
+	if id := os.Getenv("JOB_COMPLETION_INDEX"); id != "" {
+		n := os.Getenv("EMOTION_PROBES_NUM_SHARDS")
+		if n == "" {
+			return 0, 0, fmt.Errorf("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but not EMOTION_PROBES_NUM_SHARDS: set it to the Job's completions, or pass --shard i/n")
+		}
+		return parse(id, n, "JOB_COMPLETION_INDEX/EMOTION_PROBES_NUM_SHARDS")
+	}
+	return 0, 1, nil
+}
+
+// stageRun is what a stage needs: the config, the parsed flags, and the model loaded on demand.
+type stageRun struct {
+	ctx          context.Context
+	cfg          *config.Config
+	force        bool
+	shard, count int
+	progress     progress.Options
+	model        *loadedModel
+}
+
+func (r *stageRun) loadModel() (*loadedModel, error) {
+	if r.model == nil {
+		m, err := loadConfigModel(r.cfg)
+		if err != nil {
+			return nil, err
+		}
+		r.model = m
+	}
+	return r.model, nil
+}
+
+func (r *stageRun) close() {
+	if r.model != nil {
+		r.model.Close()
+	}
+}
+
+type stageFunc struct {
+	name, synopsis string
+	extra          func(fs *flag.FlagSet) func(r *stageRun) error // adds flags; returns the stage body
+}
+
+// stageCmd turns a stage definition into a command.
+func stageCmd(def stageFunc) func(ctx context.Context, args []string) error {
+	return func(ctx context.Context, args []string) error {
+		sf := newStageFlags(def.name, def.synopsis)
+		body := def.extra(sf.fs)
+		if err := parse(sf.fs, args); err != nil {
+			return err
+		}
+		r, err := newStageRun(ctx, sf)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		return timed(def.name, func() error { return body(r) })
+	}
+}
+
+func newStageRun(ctx context.Context, sf *stageFlags) (*stageRun, error) {
+	cfg, err := loadConfig(sf.config)
+	if err != nil {
+		return nil, err
+	}
+	i, n, err := shardOf(sf.shard)
+	if err != nil {
+		return nil, err
+	}
+	return &stageRun{ctx: ctx, cfg: cfg, force: sf.force, shard: i, count: n,
+		progress: progress.Options{Quiet: sf.quiet}}, nil
+}
+
+func timed(name string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "%s: done in %s\n", name, progress.FormatDuration(time.Since(start)))
+	}
+	return err
+}
+
+var genStories = stageFunc{
+	name:     "generate-stories",
+	synopsis: "Step 1: for each (emotion, topic) the model writes short stories in which a character feels the\nemotion without it being named; each is checked (no emotion word or synonym, no preamble, long\nenough, no duplicate) and topped up until each pair has its stories. Writes <output.dir>/stories/.",
+	extra: func(*flag.FlagSet) func(*stageRun) error {
+		return func(r *stageRun) error {
+			m, err := r.loadModel()
+			if err != nil {
+				return err
+			}
+			sum, err := stories.Run(r.ctx, m, r.cfg, stories.Options{Force: r.force, ModelID: m.SHA256, Shard: r.shard, NumShards: r.count, Progress: r.progress})
+			if sum != nil {
+				fmt.Fprintln(os.Stderr, sum.String())
+			}
+			return err
+		}
+	},
+}
+
+var genNeutral = stageFunc{
+	name:     "generate-neutral",
+	synopsis: "Step 1: emotionally neutral Human/Assistant dialogues on the same topics (code, facts, how-to),\nchecked for structure and for emotional words. Writes <output.dir>/neutral/.",
+	extra: func(*flag.FlagSet) func(*stageRun) error {
+		return func(r *stageRun) error {
+			m, err := r.loadModel()
+			if err != nil {
+				return err
+			}
+			sum, err := neutral.Run(r.ctx, m, r.cfg, neutral.Options{Force: r.force, ModelID: m.SHA256, Shard: r.shard, NumShards: r.count, Progress: r.progress})
+			if sum != nil {
+				fmt.Fprintln(os.Stderr, sum.String())
+			}
+			return err
+		}
+	},
+}
+
+var extract = stageFunc{
+	name: "extract-activations",
+	synopsis: "Step 2: reads each story and dialogue back (raw text, BOS first) and averages the residual stream\n" +
+		"after block L (hidden_states[L]) over positions from extraction.token_offset on, per text; then per\n" +
+		"emotion (each story weighs the same). Writes <output.dir>/activations/.",
+	extra: func(fs *flag.FlagSet) func(*stageRun) error {
+		source := fs.String("source", "both", "which texts: stories, neutral or both")
+		return func(r *stageRun) error {
+			m, err := r.loadModel()
+			if err != nil {
+				return err
+			}
+			sum, err := activations.Run(r.ctx, m, r.cfg, activations.Options{Source: *source, Force: r.force, ModelID: m.SHA256,
+				Shard: r.shard, NumShards: r.count, Progress: r.progress})
+			if sum != nil {
+				fmt.Fprintln(os.Stderr, sum.String())
+			}
+			return err
+		}
+	},
+}
+
+var computeVectors = stageFunc{
+	name: "compute-vectors",
+	synopsis: "Step 3: raw vector = emotion mean - mean over emotions; the neutral dialogues' top principal\n" +
+		"components (explaining vectors.pca_variance_threshold of their variance) are projected out.\n" +
+		"Writes <output.dir>/vectors/ (safetensors, readable from Python).",
+	extra: func(*flag.FlagSet) func(*stageRun) error {
+		return func(r *stageRun) error {
+			sum, err := vectors.Run(r.cfg, vectors.Options{Force: r.force})
+			if sum != nil {
+				fmt.Fprintln(os.Stderr, sum.String())
+			}
+			return err
+		}
+	},
+}
+
+// runAll chains the stages; each one skips what is already done.
+func runAll(ctx context.Context, args []string) error {
+	sf := newStageFlags("run-all", "Runs every stage in order: stories, neutral dialogues, activations, vectors, analysis, logit lens,\nfigures. Each stage resumes from its checkpoints, so rerunning after an interruption continues.")
+	if err := parse(sf.fs, args); err != nil {
+		return err
+	}
+	r, err := newStageRun(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	for _, st := range pipeline {
+		body := st.extra(flag.NewFlagSet(st.name, flag.ContinueOnError))
+		fmt.Fprintf(os.Stderr, "== %s\n", st.name)
+		if err := timed(st.name, func() error { return body(r) }); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		if r.count > 1 && st.name == "extract-activations" {
+			fmt.Fprintf(os.Stderr, "shard %d/%d done; the merge stages (compute-vectors onwards) run once all shards have finished\n", r.shard, r.count)
+			return nil
+		}
+	}
+	return nil
+}
+
+// pipeline is run-all's order.
+var pipeline = []stageFunc{genStories, genNeutral, extract, computeVectors}

@@ -1,0 +1,138 @@
+package activations
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// reader turns texts into per-text mean activations (the formula in the package comment).
+type reader struct {
+	eng       Engine
+	layers    []int // hidden_states indices, sorted, no repeats
+	offset    int   // token_offset: first position averaged (position 0 = BOS)
+	batchSize int   // texts per HiddenStates call
+	maxTokens int   // texts are cut to this many tokens; 0: no cut
+	perToken  bool  // also keep every position's state (neutral per-token rows)
+}
+
+// reading is what reader.read returns for a list of texts, indexed like the list.
+type reading struct {
+	// means[i][l] is text i's mean at layers[l], [D] in float64; nil for a skipped text.
+	means [][][]float64
+	// rows[i][l] holds text i's states at layers[l] for positions offset..n-1, [n-offset, D] row-major;
+	// only when perToken.
+	rows [][][]float32
+	// tokens[i] is the number of tokens read of text i (after any cut); 0 for a skipped text.
+	tokens []int
+
+	skipped   int // texts with no position at or past the offset
+	truncated int // texts cut to maxTokens
+}
+
+// read tokenizes texts, sorts them by length, and reads them batchSize at a time. It stops between batches
+// when ctx is done. onBatch, if set, is called after each batch with its number of texts.
+func (r *reader) read(ctx context.Context, texts []string, onBatch func(n int)) (*reading, error) {
+	out := &reading{means: make([][][]float64, len(texts)), tokens: make([]int, len(texts))}
+	if r.perToken {
+		out.rows = make([][][]float32, len(texts))
+	}
+	ids := make([][]int, len(texts))
+	var order []int // texts to read
+	for i, s := range texts {
+		t := r.eng.ReadingTokens(s)
+		if r.maxTokens > 0 && len(t) > r.maxTokens {
+			t = t[:r.maxTokens]
+			out.truncated++
+		}
+		if len(t) <= r.offset {
+			out.skipped++
+			continue
+		}
+		ids[i] = t
+		order = append(order, i)
+	}
+	// Longest first: each batch holds texts of similar length, so little of it is padding.
+	sort.SliceStable(order, func(a, b int) bool { return len(ids[order[a]]) > len(ids[order[b]]) })
+
+	bs := max(r.batchSize, 1)
+	for start := 0; start < len(order); start += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		idx := order[start:min(start+bs, len(order))]
+		batch := make([][]int, len(idx))
+		for j, i := range idx {
+			batch[j] = ids[i]
+		}
+		h, err := r.eng.HiddenStates(batch, r.layers)
+		if err != nil {
+			return nil, fmt.Errorf("reading %d texts of %d to %d tokens: %w", len(batch), len(batch[len(batch)-1]), len(batch[0]), err)
+		}
+		at, err := layerIndex(h.Layers, r.layers)
+		if err != nil {
+			return nil, err
+		}
+		if h.B < len(batch) || h.T < len(batch[0]) || h.D < 1 {
+			return nil, fmt.Errorf("the engine returned states of shape [%d, %d, %d] for %d texts of up to %d tokens",
+				h.B, h.T, h.D, len(batch), len(batch[0]))
+		}
+		for b, i := range idx {
+			n := len(ids[i]) // the text's own length: positions past it are padding
+			out.tokens[i] = n
+			out.means[i] = make([][]float64, len(r.layers))
+			if r.perToken {
+				out.rows[i] = make([][]float32, len(r.layers))
+			}
+			for l, hl := range at {
+				out.means[i][l] = meanOver(h.At, hl, b, r.offset, n)
+				if r.perToken {
+					rows := make([]float32, 0, (n-r.offset)*h.D)
+					for t := r.offset; t < n; t++ {
+						rows = append(rows, h.At(hl, b, t)...)
+					}
+					out.rows[i][l] = rows
+				}
+			}
+		}
+		if onBatch != nil {
+			onBatch(len(idx))
+		}
+	}
+	return out, nil
+}
+
+// meanOver is the mean of text b's states at layer slot hl over positions [from, to), summed in float64:
+// in float32, a sum over hundreds of positions of values near 100 (common in the residual stream) drops the
+// low bits of each term.
+func meanOver(at func(i, b, t int) []float32, hl, b, from, to int) []float64 {
+	var acc []float64
+	for t := from; t < to; t++ {
+		v := at(hl, b, t)
+		if acc == nil {
+			acc = make([]float64, len(v))
+		}
+		for d, x := range v {
+			acc[d] += float64(x)
+		}
+	}
+	inv := float64(to - from)
+	for d := range acc {
+		acc[d] /= inv
+	}
+	return acc
+}
+
+// layerIndex maps each wanted layer to its slot in got (the engine may return its layers in its own order).
+func layerIndex(got, want []int) ([]int, error) {
+	at := make([]int, len(want))
+	for i, l := range want {
+		j := slices.Index(got, l)
+		if j < 0 {
+			return nil, fmt.Errorf("the engine returned layers %v, not layer %d", got, l)
+		}
+		at[i] = j
+	}
+	return at, nil
+}

@@ -1,0 +1,96 @@
+package stories
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Summary counts what a run of a generation stage produced, over the units it covered (its shard).
+type Summary struct {
+	Units     int            `json:"units"`           // units covered
+	Resumed   int            `json:"resumed"`         // of which already finished by an earlier run
+	Requested int            `json:"requested"`       // texts wanted
+	Kept      int            `json:"kept"`            // texts kept
+	Attempts  int            `json:"attempts"`        // completions drawn
+	Rejected  map[Reason]int `json:"rejected"`        // candidates refused, by reason
+	Short     []string       `json:"short,omitempty"` // units that ended with fewer texts than requested
+	// What names the texts in String ("stories", "dialogues"); "" reads "texts".
+	What string `json:"-"`
+}
+
+// Add counts one finished unit: name identifies it in Short.
+func (s *Summary) Add(name string, requested, kept, attempts int, rejected []Reason) {
+	s.Units++
+	s.Requested += requested
+	s.Kept += kept
+	s.Attempts += attempts
+	if s.Rejected == nil {
+		s.Rejected = map[Reason]int{}
+	}
+	for _, r := range rejected {
+		s.Rejected[r]++
+	}
+	if kept < requested {
+		s.Short = append(s.Short, fmt.Sprintf("%s (%d/%d)", name, kept, requested))
+	}
+}
+
+// String is the short report printed after the stage, for example
+//
+//	kept 238/240 stories from 301 attempts (40 units, 12 resumed); rejected 63: emotion-word 41, meta 12, ...
+//	short: afraid / A train is late (2/4)
+func (s *Summary) String() string {
+	what := s.What
+	if what == "" {
+		what = "texts"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "kept %d/%d %s from %d attempts (%d units", s.Kept, s.Requested, what, s.Attempts, s.Units)
+	if s.Resumed > 0 {
+		fmt.Fprintf(&b, ", %d resumed", s.Resumed)
+	}
+	b.WriteString(")")
+	total := 0
+	for _, n := range s.Rejected {
+		total += n
+	}
+	if total > 0 {
+		fmt.Fprintf(&b, "; rejected %d:", total)
+		sep := " "
+		for _, r := range Reasons {
+			if n := s.Rejected[r]; n > 0 {
+				fmt.Fprintf(&b, "%s%s %d", sep, r, n)
+				sep = ", "
+			}
+		}
+		var other []string // reasons of another stage's vocabulary (package neutral)
+		for r, n := range s.Rejected {
+			if !knownReason(r) && n > 0 {
+				other = append(other, fmt.Sprintf("%s %d", r, n))
+			}
+		}
+		sort.Strings(other)
+		for _, o := range other {
+			fmt.Fprintf(&b, "%s%s", sep, o)
+			sep = ", "
+		}
+	}
+	if len(s.Short) > 0 {
+		const show = 5
+		fmt.Fprintf(&b, "\nshort (%d units): %s", len(s.Short), strings.Join(s.Short[:min(show, len(s.Short))], "; "))
+		if len(s.Short) > show {
+			b.WriteString("; ...")
+		}
+	}
+	return b.String()
+}
+
+func knownReason(r Reason) bool {
+	for _, k := range Reasons {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
