@@ -5,14 +5,18 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/activations"
 	"github.com/emotion-probes/emotion-probes/pkg/config"
+	"github.com/emotion-probes/emotion-probes/pkg/geometry"
+	"github.com/emotion-probes/emotion-probes/pkg/logitlens"
 	"github.com/emotion-probes/emotion-probes/pkg/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/progress"
+	"github.com/emotion-probes/emotion-probes/pkg/report"
 	"github.com/emotion-probes/emotion-probes/pkg/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/vectors"
 )
@@ -25,6 +29,9 @@ func init() {
 	register(command{name: "generate-neutral", args: "--config C [--force] [--shard i/n]", summary: "step 1: emotionally neutral Human/Assistant dialogues", run: stageCmd(genNeutral)})
 	register(command{name: "extract-activations", args: "--config C [--source stories|neutral|both] [--force] [--shard i/n]", summary: "step 2: read the texts back; mean residual stream per story, per emotion, per dialogue", run: stageCmd(extract)})
 	register(command{name: "compute-vectors", args: "--config C [--force]", summary: "step 3: emotion vectors: means minus their average, neutral PCs projected out", run: stageCmd(computeVectors)})
+	register(command{name: "analyze", args: "--config C [--force] [--layers L,...]", summary: "step 4: cosine similarity, PCA (valence, arousal), k-means, UMAP", run: stageCmd(analyze)})
+	register(command{name: "logit-lens", args: "--config C [--emotions a,b] [--top-k K]", summary: "step 4: the tokens each vector promotes and suppresses, through the final norm", run: stageCmd(logitLens)})
+	register(command{name: "visualize", args: "--config C", summary: "figures: heatmap, PCA scatter, UMAP, logit-lens table (PNG + HTML)", run: stageCmd(visualize)})
 }
 
 // stageFlags are the flags every stage takes.
@@ -227,6 +234,87 @@ var computeVectors = stageFunc{
 	},
 }
 
+// layersFlag parses "20,25" into layer indices; empty means the default layer.
+func layersFlag(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		l, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || l < 0 {
+			return nil, fmt.Errorf("--layers: %q is not a layer index", f)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+var analyze = stageFunc{
+	name: "analyze",
+	synopsis: "Step 4: the geometry of the emotion vectors: cosine similarity (in clustered order), PCA with PC1\n" +
+		"oriented so that pleasant emotions score positive (decided from the data), k-means, and UMAP.\n" +
+		"Writes <output.dir>/analysis/layer_L/.",
+	extra: func(fs *flag.FlagSet) func(*stageRun) error {
+		layers := fs.String("layers", "", "layers to analyse, e.g. 15,20 (default: the vectors' default layer)")
+		return func(r *stageRun) error {
+			ls, err := layersFlag(*layers)
+			if err != nil {
+				return err
+			}
+			res, err := geometry.Run(r.cfg, geometry.Options{Force: r.force, Layers: ls})
+			for _, x := range res {
+				fmt.Fprintln(os.Stderr, geometry.Summary(x))
+			}
+			return err
+		}
+	},
+}
+
+var logitLens = stageFunc{
+	name: "logit-lens",
+	synopsis: "Step 4: each emotion vector through the model's final norm and unembedding: the tokens it\n" +
+		"promotes most and least. Writes <output.dir>/logit_lens/.",
+	extra: func(fs *flag.FlagSet) func(*stageRun) error {
+		emotions := fs.String("emotions", "", "only these emotions, comma-separated (default: all)")
+		topK := fs.Int("top-k", 0, "tokens at each end (default: analysis.logit_lens_top_k)")
+		keepSpecial := fs.Bool("keep-special", false, "keep special tokens such as <|im_start|>")
+		keepUnreadable := fs.Bool("keep-unreadable", false, "keep tokens that are not readable text (bytes, whitespace, punctuation)")
+		return func(r *stageRun) error {
+			m, err := r.loadModel()
+			if err != nil {
+				return err
+			}
+			var only []string
+			for _, e := range strings.Split(*emotions, ",") {
+				if e = strings.TrimSpace(e); e != "" {
+					only = append(only, e)
+				}
+			}
+			res, err := logitlens.Run(m, m.Tokenizer, r.cfg, logitlens.Options{Force: r.force, Emotions: only, TopK: *topK,
+				Filter: logitlens.Filter{KeepSpecial: *keepSpecial, KeepUnreadable: *keepUnreadable}, ModelID: m.SHA256})
+			for _, x := range res {
+				fmt.Fprintln(os.Stderr, logitlens.Markdown(x))
+			}
+			return err
+		}
+	},
+}
+
+var visualize = stageFunc{
+	name:     "visualize",
+	synopsis: "Draws the figures of the analysis into <output.dir>/figures/: each as a PNG and a self-contained\ninteractive HTML page (no network needed), with an index.html.",
+	extra: func(*flag.FlagSet) func(*stageRun) error {
+		return func(r *stageRun) error {
+			files, err := report.Run(r.cfg, report.Options{})
+			if err == nil {
+				fmt.Fprintf(os.Stderr, "wrote %d files; open %s\n", len(files), filepath.Join(r.cfg.OutputDir(), "figures", "index.html"))
+			}
+			return err
+		}
+	},
+}
+
 // runAll chains the stages; each one skips what is already done.
 func runAll(ctx context.Context, args []string) error {
 	sf := newStageFlags("run-all", "Runs every stage in order: stories, neutral dialogues, activations, vectors, analysis, logit lens,\nfigures. Each stage resumes from its checkpoints, so rerunning after an interruption continues.")
@@ -253,4 +341,4 @@ func runAll(ctx context.Context, args []string) error {
 }
 
 // pipeline is run-all's order.
-var pipeline = []stageFunc{genStories, genNeutral, extract, computeVectors}
+var pipeline = []stageFunc{genStories, genNeutral, extract, computeVectors, analyze, logitLens, visualize}
