@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/activations"
@@ -208,7 +213,7 @@ var extract = stageFunc{
 			if err != nil {
 				return err
 			}
-			sum, err := activations.Run(r.ctx, m, r.cfg, activations.Options{Source: *source, Force: r.force, ModelID: m.SHA256,
+			sum, err := activations.Run(r.ctx, m.Model, r.cfg, activations.Options{Source: *source, Force: r.force, ModelID: m.SHA256,
 				Shard: r.shard, NumShards: r.count, Progress: r.progress})
 			if sum != nil {
 				fmt.Fprintln(os.Stderr, sum.String())
@@ -317,9 +322,23 @@ var visualize = stageFunc{
 
 // runAll chains the stages; each one skips what is already done.
 func runAll(ctx context.Context, args []string) error {
-	sf := newStageFlags("run-all", "Runs every stage in order: stories, neutral dialogues, activations, vectors, analysis, logit lens,\nfigures. Each stage resumes from its checkpoints, so rerunning after an interruption continues.")
+	sf := newStageFlags("run-all", "Runs every stage in order: stories, neutral dialogues, activations, vectors, analysis, logit lens,\n"+
+		"figures. Each stage resumes from its checkpoints, so rerunning after an interruption continues.\n"+
+		"With --gpus N (or --workers N) it starts N local workers, each running its shard i/N of the\n"+
+		"generation and extraction (worker i sees only GPU i), then runs the merge stages once.")
+	gpus := sf.fs.Int("gpus", 0, "start this many local workers, one per GPU (CUDA_VISIBLE_DEVICES=i)")
+	workers := sf.fs.Int("workers", 0, "start this many local workers sharing the machine (no GPU pinning)")
 	if err := parse(sf.fs, args); err != nil {
 		return err
+	}
+	if n := max(*gpus, *workers); n > 1 {
+		if sf.shard != "" {
+			return fmt.Errorf("--gpus/--workers start their own shards; do not combine them with --shard")
+		}
+		if err := runWorkers(ctx, args, n, *gpus > 1); err != nil {
+			return err
+		}
+		sf.force = false // the workers did the --force; the merge stages must not undo them
 	}
 	r, err := newStageRun(ctx, sf)
 	if err != nil {
@@ -327,6 +346,9 @@ func runAll(ctx context.Context, args []string) error {
 	}
 	defer r.close()
 	for _, st := range pipeline {
+		if max(*gpus, *workers) > 1 && !merging(st.name) {
+			continue // done by the workers
+		}
 		body := st.extra(flag.NewFlagSet(st.name, flag.ContinueOnError))
 		fmt.Fprintf(os.Stderr, "== %s\n", st.name)
 		if err := timed(st.name, func() error { return body(r) }); err != nil {
@@ -342,3 +364,86 @@ func runAll(ctx context.Context, args []string) error {
 
 // pipeline is run-all's order.
 var pipeline = []stageFunc{genStories, genNeutral, extract, computeVectors, analyze, logitLens, visualize}
+
+// merging says whether a stage reads every shard's output (and so runs once, after the workers).
+func merging(stage string) bool {
+	switch stage {
+	case "compute-vectors", "analyze", "logit-lens", "visualize":
+		return true
+	}
+	return false
+}
+
+// runWorkers runs `run-all --shard i/n` in n subprocesses of this binary, with their output
+// prefixed by the worker index, and waits for all of them.
+func runWorkers(ctx context.Context, args []string, n int, pinGPU bool) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var keep []string // the flags, without --gpus/--workers
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-")
+		if name == "gpus" || name == "workers" {
+			if !strings.Contains(a, "=") {
+				i++
+			}
+			continue
+		}
+		keep = append(keep, a)
+	}
+	errs := make(chan error, n)
+	for i := range n {
+		cmd := exec.CommandContext(ctx, self, append(append([]string{"run-all"}, keep...), "--quiet", "--shard", fmt.Sprintf("%d/%d", i, n))...)
+		cmd.Env = os.Environ()
+		if pinGPU {
+			cmd.Env = append(cmd.Env, fmt.Sprintf("CUDA_VISIBLE_DEVICES=%d", i))
+		}
+		prefix := fmt.Sprintf("[worker %d/%d] ", i, n)
+		cmd.Stdout = &prefixWriter{w: os.Stderr, prefix: prefix}
+		cmd.Stderr = cmd.Stdout
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%sstarted (pid %d)\n", prefix, cmd.Process.Pid)
+		go func() {
+			if err := cmd.Wait(); err != nil {
+				errs <- fmt.Errorf("worker %d/%d failed (%v): rerun it alone with `emotion-probes run-all --config ... --shard %d/%d`, then run-all again to merge", i, n, err, i, n)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	var failed []error
+	for range n {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// prefixWriter writes each line with a prefix; lines from several workers interleave whole.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexAny(p.buf, "\n\r")
+		if i < 0 {
+			return len(b), nil
+		}
+		if i > 0 {
+			fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		}
+		p.buf = p.buf[i+1:]
+	}
+}
