@@ -52,8 +52,8 @@ func newStageFlags(name, synopsis string) *stageFlags {
 	s := &stageFlags{fs: newFlags(name, synopsis)}
 	s.fs.StringVar(&s.config, "config", "", "config file (YAML), e.g. config/small.yaml")
 	s.fs.BoolVar(&s.force, "force", false, "discard this stage's earlier outputs and start over")
-	s.fs.StringVar(&s.shard, "shard", "", "i/n: do only shard i of n of the work (default: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT,\n"+
-		"or $JOB_COMPLETION_INDEX/$EMOTION_PROBES_NUM_SHARDS, else all of it)")
+	s.fs.StringVar(&s.shard, "shard", "", "i/n: do only shard i of n of the work (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX\n"+
+		"of $EMOTION_PROBES_NUM_SHARDS (Slurm falls back to $SLURM_ARRAY_TASK_COUNT), else all of it)")
 	s.fs.BoolVar(&s.quiet, "quiet", false, "no progress bar")
 	return s
 }
@@ -76,6 +76,11 @@ func shardOf(flagValue string) (int, int, error) {
 		return parse(i, n, "--shard")
 	}
 	if id := os.Getenv("SLURM_ARRAY_TASK_ID"); id != "" {
+		// A partial resubmission (sbatch --array=7) sees a count of 1: the run's own shard count,
+		// when given, is the one to trust.
+		if n := os.Getenv("EMOTION_PROBES_NUM_SHARDS"); n != "" {
+			return parse(id, n, "SLURM_ARRAY_TASK_ID/EMOTION_PROBES_NUM_SHARDS")
+		}
 		n := os.Getenv("SLURM_ARRAY_TASK_COUNT")
 		if lo := os.Getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
 			a, _ := strconv.Atoi(id)
