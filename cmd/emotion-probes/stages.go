@@ -332,6 +332,7 @@ func runAll(ctx context.Context, args []string) error {
 		"With --gpus N (or --workers N) it starts N local workers, each running its shard i/N of the\n"+
 		"generation and extraction (worker i sees only GPU i), then runs the merge stages once.")
 	gpus := sf.fs.Int("gpus", 0, "start this many local workers, one per GPU (CUDA_VISIBLE_DEVICES=i)")
+	only := sf.fs.String("stages", "", "run only these stages, comma-separated (default: all, in order)")
 	workers := sf.fs.Int("workers", 0, "start this many local workers sharing the machine (no GPU pinning)")
 	if err := parse(sf.fs, args); err != nil {
 		return err
@@ -340,19 +341,30 @@ func runAll(ctx context.Context, args []string) error {
 		if sf.shard != "" {
 			return fmt.Errorf("--gpus/--workers start their own shards; do not combine them with --shard")
 		}
-		if err := runWorkers(ctx, args, n, *gpus > 1); err != nil {
-			return err
+		if sf.force {
+			return fmt.Errorf("--force cannot be combined with --gpus/--workers: each worker would discard the others' outputs; " +
+				"delete the stage folders under output.dir (or use another output.dir) and run again")
 		}
-		sf.force = false // the workers did the --force; the merge stages must not undo them
+		// Two phases: a worker's activations need stories that other shards write, so every worker
+		// finishes generating before any starts reading.
+		for _, phase := range []string{"generate-stories,generate-neutral", "extract-activations"} {
+			if err := runWorkers(ctx, args, n, *gpus > 1, phase); err != nil {
+				return err
+			}
+		}
 	}
 	r, err := newStageRun(ctx, sf)
 	if err != nil {
 		return err
 	}
 	defer r.close()
+	selected, err := selectStages(*only)
+	if err != nil {
+		return err
+	}
 	for _, st := range pipeline {
-		if max(*gpus, *workers) > 1 && !merging(st.name) {
-			continue // done by the workers
+		if (max(*gpus, *workers) > 1 && !merging(st.name)) || !selected[st.name] {
+			continue // done by the workers, or not asked for
 		}
 		body := st.extra(flag.NewFlagSet(st.name, flag.ContinueOnError))
 		fmt.Fprintf(os.Stderr, "== %s\n", st.name)
@@ -370,6 +382,26 @@ func runAll(ctx context.Context, args []string) error {
 // pipeline is run-all's order.
 var pipeline = []stageFunc{genStories, genNeutral, extract, computeVectors, analyze, logitLens, visualize}
 
+// selectStages parses --stages; empty selects them all.
+func selectStages(list string) (map[string]bool, error) {
+	sel := make(map[string]bool)
+	var names []string
+	for _, st := range pipeline {
+		names = append(names, st.name)
+		sel[st.name] = list == ""
+	}
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, ok := sel[s]; !ok {
+			return nil, fmt.Errorf("--stages: unknown stage %q; stages: %s", s, strings.Join(names, ", "))
+		}
+		sel[s] = true
+	}
+	return sel, nil
+}
+
 // merging says whether a stage reads every shard's output (and so runs once, after the workers).
 func merging(stage string) bool {
 	switch stage {
@@ -381,7 +413,7 @@ func merging(stage string) bool {
 
 // runWorkers runs `run-all --shard i/n` in n subprocesses of this binary, with their output
 // prefixed by the worker index, and waits for all of them.
-func runWorkers(ctx context.Context, args []string, n int, pinGPU bool) error {
+func runWorkers(ctx context.Context, args []string, n int, pinGPU bool, stages string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -390,7 +422,7 @@ func runWorkers(ctx context.Context, args []string, n int, pinGPU bool) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name := strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-")
-		if name == "gpus" || name == "workers" {
+		if name == "gpus" || name == "workers" || name == "stages" {
 			if !strings.Contains(a, "=") {
 				i++
 			}
@@ -400,7 +432,8 @@ func runWorkers(ctx context.Context, args []string, n int, pinGPU bool) error {
 	}
 	errs := make(chan error, n)
 	for i := range n {
-		cmd := exec.CommandContext(ctx, self, append(append([]string{"run-all"}, keep...), "--quiet", "--shard", fmt.Sprintf("%d/%d", i, n))...)
+		cmd := exec.CommandContext(ctx, self, append(append([]string{"run-all"}, keep...),
+			"--quiet", "--stages", stages, "--shard", fmt.Sprintf("%d/%d", i, n))...)
 		cmd.Env = os.Environ()
 		if pinGPU {
 			cmd.Env = append(cmd.Env, fmt.Sprintf("CUDA_VISIBLE_DEVICES=%d", i))

@@ -101,6 +101,13 @@ func Run(cfg *config.Config, opts Options) (*Summary, error) {
 	out := cfg.OutputDir()
 	actDir := filepath.Join(out, activations.StageName)
 	if err := checkpoint.Require(actDir, activations.EmotionsStage, activations.Command); err != nil {
+		// When some units are missing (a shard not finished), name them rather than the stage.
+		if plan, perr := activations.LoadPlan(out, activations.EmotionsStage); perr == nil {
+			var missing *activations.MissingError
+			if _, _, _, lerr := activations.LoadEmotionMeans(out, plan.DefaultLayer); errors.As(lerr, &missing) {
+				return nil, fmt.Errorf("vectors: %w", lerr)
+			}
+		}
 		return nil, fmt.Errorf("vectors: %w", err)
 	}
 	plan, err := activations.LoadPlan(out, activations.EmotionsStage)
