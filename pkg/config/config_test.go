@@ -50,7 +50,7 @@ func TestShippedConfigsLoad(t *testing.T) {
 		stories, maxTokens int
 	}{
 		{"tiny.yaml", 3, 2, 2, 160},
-		{"small.yaml", 10, 6, 4, 224},
+		{"small.yaml", 10, 4, 3, 224},
 		{"medium.yaml", 20, 100, 12, 384},
 		{"default.yaml", 171, 100, 12, 512},
 	} {
@@ -203,7 +203,7 @@ func TestBadConfigs(t *testing.T) {
 		{"bad enum", "analysis:\n  kmeans_metric: manhattan\n",
 			[]string{"run.yaml:2:", "analysis.kmeans_metric", `"manhattan" is not one of: cosine, euclidean`}},
 		{"bad backend", "model:\n  backend: cuda\n",
-			[]string{"run.yaml:2:", "model.backend", `"cuda" is not one of: go, xla:cpu, xla:cuda`}},
+			[]string{"run.yaml:2:", "model.backend", `"cuda" is not one of: auto, go, xla:cpu, xla:cuda`}},
 		{"relative plugin", "model:\n  backend: xla:lib/p.so\n",
 			[]string{"run.yaml:2:", "must be absolute"}},
 		{"kmeans above emotions", "data:\n  emotions: [happy, sad, hope]\nanalysis:\n  kmeans_k: 4\n  umap_n_neighbors: 3\n",

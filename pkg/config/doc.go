@@ -15,7 +15,8 @@
 //	name: tiny                       # default: the file's name; fills {name} in output.dir
 //	model:
 //	  name: default                  # .gguf file | HF folder | HF id "org/name" | default (SmolLM2-135M-Instruct)
-//	  backend: go                    # go | xla:cpu | xla:cuda | xla:/abs/path/plugin.so
+//	  backend: go                    # auto | go | xla:cpu | xla:cuda | xla:/abs/path/plugin.so
+//	                                 # auto: XLA's CPU plugin when kernel-setup/xla-cpu.sh installed it, else go
 //	  quantize: none                 # none (or null) | 8bit | 4bit
 //	  dtype: float32                 # float32 | bfloat16
 //	data:

@@ -38,7 +38,7 @@ func (c *Config) Validate() error {
 		bad("model.name", `empty: give a .gguf file, a Hugging Face folder or id ("org/name"), or "default"`)
 	}
 	switch b := c.Model.Backend; {
-	case b == "go" || b == "xla:cpu" || b == "xla:cuda":
+	case b == "auto" || b == "go" || b == "xla:cpu" || b == "xla:cuda":
 	case strings.HasPrefix(b, "xla:/"):
 		if !strings.HasSuffix(b, ".so") {
 			bad("model.backend", "%q: a plugin path must name a PJRT plugin file ending in .so", b)
@@ -46,7 +46,7 @@ func (c *Config) Validate() error {
 	case strings.HasPrefix(b, "xla:") && strings.Contains(b, "/"):
 		bad("model.backend", "%q: a plugin path must be absolute (xla:/abs/path/pjrt_c_api_cuda_plugin.so)", b)
 	default:
-		bad("model.backend", `%q is not one of: go, xla:cpu, xla:cuda, xla:/abs/path/plugin.so`, b)
+		bad("model.backend", `%q is not one of: auto, go, xla:cpu, xla:cuda, xla:/abs/path/plugin.so`, b)
 	}
 	oneOf("model.quantize", c.Model.Quantize, "none", "8bit", "4bit")
 	oneOf("model.dtype", c.Model.DType, "float32", "bfloat16")

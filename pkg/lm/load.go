@@ -13,7 +13,7 @@ import (
 
 // LoadOptions controls Load.
 type LoadOptions struct {
-	Backend string // see NewBackend; "" is the pure-Go CPU backend
+	Backend string // see NewBackend; "" is the pure-Go CPU backend; resolve "auto" with ResolveBackend first
 }
 
 // Load reads a model from a GGUF file or a Hugging Face folder (config.json, tokenizer.json,
@@ -43,7 +43,11 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 		return nil, fmt.Errorf("lm: %s: the tokenizer has %d tokens but the embedding only %d rows: tokenizer and model do not fit", path, v, cfg.VocabSize)
 	}
 
-	backend, err := NewBackend(opts.Backend)
+	name := opts.Backend
+	if name == "" {
+		name = DefaultBackend
+	}
+	backend, err := NewBackend(name)
 	if err != nil {
 		return nil, err
 	}

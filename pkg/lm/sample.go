@@ -42,18 +42,18 @@ func (s *sampler) candidates(logits []float32) []int {
 		}
 	}
 	s.order = order
-	slices.SortFunc(order, func(a, b int) int {
-		switch la, lb := logits[a], logits[b]; {
-		case la > lb:
-			return -1
-		case la < lb:
-			return 1
-		}
-		return a - b
-	})
-	if s.TopK > 0 && s.TopK < len(order) {
-		order = order[:s.TopK]
+	before := func(a, b int) bool { // more likely first; ties by id, for determinism
+		return logits[a] > logits[b] || (logits[a] == logits[b] && a < b)
 	}
+	if k := s.TopK; k > 0 && k < len(order) {
+		order = topK(order, k, before)
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if before(a, b) {
+			return -1
+		}
+		return 1
+	})
 	if cap(s.weights) < len(order) {
 		s.weights = make([]float64, len(order))
 	}
@@ -108,4 +108,36 @@ func (s *sampler) next(logits []float32) int {
 		}
 	}
 	return order[len(order)-1]
+}
+
+// topK moves the k best ids of order (by before) to its front, in linear expected time
+// (quickselect), and returns them unsorted.
+func topK(order []int, k int, before func(a, b int) bool) []int {
+	lo, hi := 0, len(order)-1
+	for lo < hi {
+		pivot := order[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for before(order[i], pivot) {
+				i++
+			}
+			for before(pivot, order[j]) {
+				j--
+			}
+			if i <= j {
+				order[i], order[j] = order[j], order[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return order[:k]
+		}
+	}
+	return order[:k]
 }

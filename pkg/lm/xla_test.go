@@ -27,6 +27,9 @@ func xlaBackend(t testing.TB) string {
 	if p == "" {
 		t.Skip("set EMOTION_PROBES_XLA_PLUGIN to a PJRT plugin (kernel-setup/xla-cpu.sh installs the CPU one)")
 	}
+	if !xlaCompiledIn {
+		t.Skip("built with -tags noxla: no XLA backend in this binary")
+	}
 	if strings.HasPrefix(p, "xla:") {
 		return p
 	}
