@@ -23,7 +23,7 @@ BENCH   ?= .
 PKGS    ?= ./pkg/...
 LAB_ARGS ?=
 
-.PHONY: help setup lab build test bench reproduce check-docker clean
+.PHONY: help setup lab build test bench xla reproduce check-docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -47,7 +47,10 @@ test: setup build ## the test command (CI runs it through .ci/run): set-up, vet,
 bench: ## run benchmarks: make bench [PKGS=./pkg/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
 
-reproduce: setup build ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
+xla: ## install XLA's CPU PJRT plugin into .cache/xla/ (backend "auto" then uses it: faster on the CPU)
+	kernel-setup/xla-cpu.sh
+
+reproduce: setup build xla ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
 	$(BIN) notebooks run --config $(CONFIG)
 
 check-docker: ## check that the Dockerfiles agree with this Makefile and setup.sh
