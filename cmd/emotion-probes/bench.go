@@ -16,6 +16,7 @@ import (
 
 	"github.com/emotion-probes/emotion-probes/pkg/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/models"
 )
 
 func init() {
@@ -50,7 +51,8 @@ func runBench(ctx context.Context, args []string) error {
 	textTokens := fs.Int("text-tokens", 150, "tokens per text")
 	layer := fs.Int("layer", 20, "extraction stops after this layer")
 	reps := fs.Int("reps", 3, "repetitions (median)")
-	out := fs.String("out", "BENCHMARKS.md", "file whose engine section is rewritten")
+	out := fs.String("out", "BENCHMARKS.md", "file whose section is rewritten")
+	sectionName := fs.String("section", "engine", "name of the section of --out to rewrite (one per backend, say)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +68,11 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	goFig := benchFigures{Tool: fmt.Sprintf("emotion-probes (GoMLX %s backend, %d cores)", orDefault(*backend, "go"), runtime.NumCPU()), Generate: map[string]float64{}}
+	resolved := lm.ResolveBackend(orDefault(*backend, lm.DefaultBackend), models.XLAPluginDirs()...)
+	if strings.HasPrefix(resolved, "xla:/") {
+		resolved = "xla (CPU plugin)"
+	}
+	goFig := benchFigures{Tool: fmt.Sprintf("emotion-probes, GoMLX %s backend", resolved), Generate: map[string]float64{}}
 
 	var ids [][]int
 	for i := range *texts {
@@ -137,7 +143,7 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	section := benchSection(goFig, ref, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
 	fmt.Print(section)
-	return replaceSection(*out, "engine", section)
+	return replaceSection(*out, *sectionName, section)
 }
 
 func orDefault(s, def string) string {
@@ -180,8 +186,8 @@ func peakRSSMB() float64 {
 func benchSection(g benchFigures, r *benchFigures, batches []int, texts, textTokens, layer, newTokens, reps int, model string) string {
 	var b strings.Builder
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "## Engine\n\nMeasured %s by `emotion-probes bench` on %s; %d CPU cores; load average at the end: %s.\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Fprintf(&b, "## Engine: %s\n\nMeasured %s by `emotion-probes bench` on %s; %d CPU cores; load average at the end: %s.\n",
+		g.Tool, time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	fmt.Fprintf(&b, "Medians of %d runs. Extraction: %d texts of %d tokens through layer %d, batches of 8. Generation: %d new\n"+
 		"tokens per sequence (temperature 0.8, top-p 0.95, top-k 64), prompt of 20 tokens.\n\n", reps, texts, textTokens, layer, newTokens)
 	refCol := func(v float64) string {
