@@ -83,13 +83,23 @@ var Reasons = []stories.Reason{EmptyTurn, Emotional, Pleasantry, stories.Repetit
 // refuse most of a small model's answers.
 var interjectionRE = regexp.MustCompile(`(?i)^(?:sure|certainly|of course|absolutely|okay|ok|great question|good question)\s*[!.,]\s*`)
 
+// questionLineRE finds a labelled question line, which small models write under a restated subject.
+var questionLineRE = regexp.MustCompile(`(?im)^\W*(?:question|request|message)\s*:\s*(.+)$`)
+
+// userSaysRE finds the quoted request in "A user could ask: \"...\"".
+var userSaysRE = regexp.MustCompile(`(?i)^(?:a|the) (?:user|person)\b[^"“]*["“]([^"”]+)["”]`)
+
+// quotedQuestionRE finds a quoted question inside a longer text.
+var quotedQuestionRE = regexp.MustCompile(`["“]([^"“”]+\?)["”]`)
+
 // quotedRE matches a text wrapped in one pair of quotes.
 var quotedRE = regexp.MustCompile(`^["“]([^"“”]*)["”]$`)
 
 // CleanTurn extracts one turn's text from a completion: if the model wrote a transcript ("Human: ...
 // Assistant: ..."), only its first message; wrapping quotes and a bare opening interjection ("Sure!") are
-// removed. Of a Human turn (the model asked to write someone's message), an opening chatter paragraph
-// ("Here is the message:") or a chatter prefix ending in ':' is dropped too.
+// removed. Of a Human turn (the model asked to write someone's question), an opening chatter paragraph
+// ("Here is the message:") or a chatter prefix ending in ':' is dropped too, a labelled ("Question: ...") or
+// quoted question is taken out of the text around it, and only the first paragraph is kept.
 func CleanTurn(completion, speaker string) string {
 	pre, turns := ParseTurns(completion)
 	text := pre
@@ -98,6 +108,13 @@ func CleanTurn(completion, speaker string) string {
 	}
 	text = strings.TrimSpace(text)
 	if speaker == Human {
+		if m := questionLineRE.FindStringSubmatch(text); m != nil { // "Question: ..." under a "Subject:" line
+			text = strings.TrimSpace(m[1])
+		} else if m := userSaysRE.FindStringSubmatch(text); m != nil { // A user could ask: "..."
+			text = m[1]
+		} else if m := quotedQuestionRE.FindStringSubmatch(text); m != nil { // ... a question like: "...?"
+			text = m[1]
+		}
 		if first, rest, ok := strings.Cut(text, "\n\n"); ok && stories.IsChatter(first) {
 			text = strings.TrimSpace(rest)
 		} else if stories.IsChatter(text) {
@@ -105,6 +122,8 @@ func CleanTurn(completion, speaker string) string {
 				text = strings.TrimSpace(after)
 			}
 		}
+		// A request is one paragraph; what follows is the model going on by itself.
+		text, _, _ = strings.Cut(strings.TrimSpace(text), "\n\n")
 	}
 	text = interjectionRE.ReplaceAllString(text, "")
 	if m := quotedRE.FindStringSubmatch(text); m != nil {

@@ -31,6 +31,10 @@ func TestParseTurns(t *testing.T) {
 func TestCleanTurn(t *testing.T) {
 	for _, tc := range []struct{ speaker, in, want string }{
 		{Human, "How do I count lines in a file?", "How do I count lines in a file?"},
+		{Human, "The subject: A letter in an old book.\nQuestion: Can you date a letter by its paper?", "Can you date a letter by its paper?"},
+		{Human, "A user could ask, \"Can you list three renovation permits?\"", "Can you list three renovation permits?"},
+		{Human, "A train is late. You can ask a question like: \"When is the next train?\"", "When is the next train?"},
+		{Human, "How do I check a train's delay?\n\nIn this context, the question is about...", "How do I check a train's delay?"},
 		{Human, "Sure! Here is the message:\n\nHow do I count lines?", "How do I count lines?"},
 		{Human, "Here's a message: \"List the planets in order.\"", "List the planets in order."},
 		{Human, "Human: What is a mutex?\nAssistant: A lock.", "What is a mutex?"},
@@ -119,11 +123,11 @@ func TestPlanFor(t *testing.T) {
 		t.Errorf("60 attempts: %d kinds, %d lengths, %d system lines", len(kinds), len(lengths), system)
 	}
 	msgs := HumanPrompt("A train is late", PlanFor(1), nil)
-	if u := msgs[0].Content; !strings.Contains(u, "A train is late") || !strings.Contains(u, "factual question") {
+	if u := msgs[0].Content; !strings.Contains(u, "A train is late") || !strings.Contains(u, "for a fact") {
 		t.Errorf("first Human prompt: %s", u)
 	}
 	turns := []Turn{{Human, "When is the next train?"}, {Assistant, "At 9:40."}}
-	if u := HumanPrompt("A train is late", PlanFor(1), turns)[0].Content; !strings.Contains(u, "Human: When is the next train?\n\nAssistant: At 9:40.") {
+	if u := HumanPrompt("A train is late", PlanFor(1), turns)[0].Content; !strings.Contains(u, "\n\nAt 9:40.\n\n") {
 		t.Errorf("follow-up prompt: %s", u)
 	}
 	want := []chat.Message{{Role: "system", Content: PlanFor(3).SystemLine}, {Role: "user", Content: "When is the next train?"}, {Role: "assistant", Content: "At 9:40."}}

@@ -14,16 +14,16 @@ const PromptVersion = "neutral-v1"
 // Kind is a neutral task the Human asks for.
 type Kind struct {
 	Name string // short name, stored with each dialogue
-	Ask  string // the prompt's words: "The person <Ask>, related to: <topic>."
+	Ask  string // the prompt's words: "Write a question that asks an AI assistant for <Ask>."
 }
 
 // Kinds are cycled by attempt index (METHOD.md: code, factual questions, work tasks, how-to, neutral lists).
 var Kinds = []Kind{
-	{"code", "asks for a short piece of code"},
-	{"fact", "asks a factual question"},
-	{"work", "asks for help with a work task, such as a schedule, a summary or a short report"},
-	{"how-to", "asks how to do something, step by step"},
-	{"list", "asks for a plain list"},
+	{"code", "a short piece of code"},
+	{"fact", "a fact"},
+	{"work", "help with a work task, such as a schedule, a summary or a short report"},
+	{"how-to", "the steps to do something"},
+	{"list", "a plain list"},
 }
 
 // systemLines open some dialogues, as the untagged system instruction the paper's neutral dialogues may
@@ -66,19 +66,26 @@ func PlanFor(attempt int) Plan {
 // dialogue so far, which is what an instruction-tuned model does best.
 
 // HumanPrompt returns the messages that ask for the Human's next turn: the opening question when turns is
-// empty, else a follow-up on the same subject.
+// empty, else a follow-up to the last answer. The follow-up prompt shows only that answer (its first
+// followUpWords words): a long history loses a small model.
 func HumanPrompt(topic string, plan Plan, turns []Turn) []chat.Message {
-	var b strings.Builder
+	var text string
 	if len(turns) == 0 {
-		fmt.Fprintf(&b, "Write one message that a person sends to an AI assistant. The person %s, related to: %s.\n",
-			plan.Kind.Ask, topic)
+		text = fmt.Sprintf("Write a question that asks an AI assistant for %s. The subject: %s. "+
+			"Reply with the question only.", plan.Kind.Ask, topic)
 	} else {
-		fmt.Fprintf(&b, "Here is a conversation:\n\n%s\n\n", Format("", turns))
-		b.WriteString("Write the Human's next message: one short follow-up request on the same subject.\n")
+		answer := strings.Fields(turns[len(turns)-1].Text)
+		if len(answer) > followUpWords {
+			answer = append(answer[:followUpWords], "...")
+		}
+		text = fmt.Sprintf("Here is an answer from an AI assistant:\n\n%s\n\nWrite a short follow-up question "+
+			"that asks the assistant for more about it. Reply with the question only.", strings.Join(answer, " "))
 	}
-	b.WriteString("No greetings, no thanks, no feelings. Reply with the message only.")
-	return []chat.Message{{Role: "user", Content: b.String()}}
+	return []chat.Message{{Role: "user", Content: text}}
 }
+
+// followUpWords is how much of the last answer a follow-up prompt shows.
+const followUpWords = 80
 
 // AssistantPrompt returns the messages that ask for the Assistant's answer to the last Human turn: the
 // dialogue so far as a chat, under the plan's system line (or answerSystem).

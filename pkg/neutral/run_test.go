@@ -50,7 +50,7 @@ func sentence(r *rand.Rand, n int) string {
 // it draws a good turn or one of the faults the checks must catch.
 func script(prompt string, seed uint64) (string, bool) {
 	r := rand.New(rand.NewPCG(seed, 3))
-	human := strings.Contains(prompt, "Reply with the message only")
+	human := strings.Contains(prompt, "Reply with the question only")
 	x := r.Float64()
 	switch {
 	case x < 0.05:
