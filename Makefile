@@ -43,6 +43,7 @@ test: setup build ## the test command (CI runs it through .ci/run): set-up, vet,
 	$(BIN) config --config config/tiny.yaml > /dev/null   # fetches the default model into the cache once
 	go test -timeout 50m ./...
 	bash kernel-setup/check-dockerfiles.sh
+	$(BIN) notebooks run --config config/tiny.yaml --html   # every notebook, headless, through the Go runner
 
 bench: ## run benchmarks: make bench [PKGS=./pkg/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)

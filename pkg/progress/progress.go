@@ -192,6 +192,11 @@ func (b *Bar) Done() {
 	}
 	b.done = true
 	b.draw(b.now(), true)
+	if b.htmlID != "" && gonbui.IsNotebook {
+		// GoNB v0.11.5 can drop displays still in flight when the cell's program exits: wait for
+		// the final state of the bar to reach the notebook.
+		gonbui.Sync()
+	}
 }
 
 func (b *Bar) setLocked(n int) {

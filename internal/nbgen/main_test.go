@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emotion-probes/emotion-probes/pkg/notebook"
+)
+
+func TestConvert(t *testing.T) {
+	type cell struct{ typ, src string }
+	tests := []struct {
+		name string
+		src  string
+		want []cell
+	}{
+		{"markdown only", "# Title\n\nText.\n", []cell{{"markdown", "# Title\n\nText."}}},
+		{"code splits markdown", "# T\n\n```go\n%%\nfmt.Println(1)\n```\n\nNote.\n",
+			[]cell{{"markdown", "# T"}, {"code", "%%\nfmt.Println(1)"}, {"markdown", "Note."}}},
+		{"other fences stay in markdown", "A\n```yaml\nx: 1\n```\nB\n", []cell{{"markdown", "A\n```yaml\nx: 1\n```\nB"}}},
+		{"go fence inside another fence is text", "```text\n```go\n```\n", []cell{{"markdown", "```text\n```go\n```"}}},
+		{"cell break", "A\n<!-- cell -->\nB\n", []cell{{"markdown", "A"}, {"markdown", "B"}}},
+		{"adjacent code cells, no empty markdown", "```go\na\n```\n```go\nb\n```\n", []cell{{"code", "a"}, {"code", "b"}}},
+		{"list items joined", "- one\n  two\n- three\n\nText\n  indented\n", []cell{{"markdown", "- one two\n- three\n\nText\n  indented"}}},
+		{"numbered items joined", "1. **A.** x\n   y\n2. B\n", []cell{{"markdown", "1. **A.** x y\n2. B"}}},
+		{"indentation in code kept", "```go\nfor {\n\tx()\n}\n```\n", []cell{{"code", "for {\n\tx()\n}"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nb, err := Convert("07-x", tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(nb.Cells) != len(tc.want) {
+				t.Fatalf("got %d cells, want %d: %+v", len(nb.Cells), len(tc.want), nb.Cells)
+			}
+			for i, c := range nb.Cells {
+				if c.Type != tc.want[i].typ || c.Source != tc.want[i].src {
+					t.Errorf("cell %d = %s %q, want %s %q", i, c.Type, c.Source, tc.want[i].typ, tc.want[i].src)
+				}
+				if !strings.HasPrefix(c.ID, "07-c") {
+					t.Errorf("cell %d id %q, want the 07-cNN form", i, c.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestConvertUnclosed(t *testing.T) {
+	for _, src := range []string{"```go\nx\n", "```text\nx\n"} {
+		if _, err := Convert("00-x", src); err == nil {
+			t.Errorf("Convert(%q) gave no error for an unclosed fence", src)
+		}
+	}
+}
+
+// TestRoundTrip writes a notebook and reads it back with package notebook: valid nbformat 4.5, the GoNB
+// kernelspec, no outputs, and -check passing on the result.
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "01-a.md"), []byte("# A\n```go\n%%\nx := 1\n```\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(src, dir, true); err == nil {
+		t.Fatal("-check passed before the notebook was written")
+	}
+	if err := run(src, dir, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(src, dir, true); err != nil {
+		t.Fatalf("-check after writing: %v", err)
+	}
+	nb, err := notebook.Read(filepath.Join(dir, "01-a.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nb.NBFormat != 4 || nb.NBFormatMinor != 5 {
+		t.Errorf("nbformat %d.%d, want 4.5", nb.NBFormat, nb.NBFormatMinor)
+	}
+	ks, _ := nb.Metadata["kernelspec"].(map[string]any)
+	if ks["name"] != "gonb" || ks["language"] != "go" {
+		t.Errorf("kernelspec %v, want name gonb, language go", ks)
+	}
+	for _, c := range nb.Cells {
+		if len(c.Outputs) != 0 || c.ExecutionCount != nil {
+			t.Errorf("cell %s has outputs or an execution count", c.ID)
+		}
+	}
+}
+
+// TestNotebooksInSync fails when a committed notebook differs from its source in notebooks/src.
+func TestNotebooksInSync(t *testing.T) {
+	if err := run("../../notebooks/src", "../../notebooks", true); err != nil {
+		t.Error(err)
+	}
+}
