@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/config"
@@ -59,22 +57,9 @@ func Load(outputDir string) ([]Unit, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("neutral: %s does not exist: run the neutral stage first: %w", dir, err)
 	}
-	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	units, err := checkpoint.ReadUnits[Unit](filepath.Join(dir, "*.json"))
 	if err != nil {
-		return nil, fmt.Errorf("neutral: listing %s: %w", dir, err)
-	}
-	sort.Strings(paths)
-	var units []Unit
-	for _, p := range paths {
-		base := filepath.Base(p)
-		if strings.HasPrefix(base, ".") || base == checkpoint.ManifestFile || base == checkpoint.CompleteFile {
-			continue
-		}
-		var u Unit
-		if err := checkpoint.ReadJSON(p, &u); err != nil {
-			return nil, fmt.Errorf("neutral: %w", err)
-		}
-		units = append(units, u)
+		return nil, fmt.Errorf("neutral: %w", err)
 	}
 	return units, nil
 }
@@ -82,15 +67,11 @@ func Load(outputDir string) ([]Unit, error) {
 // Texts returns the kept dialogues of units, unit by unit, each in attempt order, leaving out repeats of an
 // earlier dialogue (stories.Normalize form).
 func Texts(units []Unit) []string {
-	var out []string
-	seen := map[string]bool{}
+	var texts []string
 	for _, u := range units {
 		for _, d := range u.Kept {
-			if k := stories.Normalize(d.Text); !seen[k] {
-				seen[k] = true
-				out = append(out, d.Text)
-			}
+			texts = append(texts, d.Text)
 		}
 	}
-	return out
+	return stories.Dedupe(texts)
 }

@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/config"
@@ -80,22 +78,10 @@ func loadUnits(dir, emotionGlob string) ([]Unit, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("stories: %s does not exist: run the stories stage first: %w", dir, err)
 	}
-	paths, err := filepath.Glob(filepath.Join(dir, emotionGlob, "*.json"))
+	// Slugs and topic ids hold no '/', so sorted paths are sorted by (slug, id).
+	units, err := checkpoint.ReadUnits[Unit](filepath.Join(dir, emotionGlob, "*.json"))
 	if err != nil {
-		return nil, fmt.Errorf("stories: listing %s: %w", dir, err)
-	}
-	// Slugs and topic ids hold no '/', so sorting paths sorts by (slug, id).
-	sort.Strings(paths)
-	units := make([]Unit, 0, len(paths))
-	for _, p := range paths {
-		if strings.HasPrefix(filepath.Base(p), ".") {
-			continue // a temp file left by a killed write
-		}
-		var u Unit
-		if err := checkpoint.ReadJSON(p, &u); err != nil {
-			return nil, fmt.Errorf("stories: %w", err)
-		}
-		units = append(units, u)
+		return nil, fmt.Errorf("stories: %w", err)
 	}
 	return units, nil
 }
@@ -105,14 +91,23 @@ func loadUnits(dir, emotionGlob string) ([]Unit, error) {
 // that a unit's result never depends on another's, and shards stay independent; copies across topics, rare
 // since each prompt names its topic, are dropped here.)
 func Texts(units []Unit) []string {
+	var texts []string
+	for _, u := range units {
+		for _, st := range u.Kept {
+			texts = append(texts, st.Text)
+		}
+	}
+	return Dedupe(texts)
+}
+
+// Dedupe keeps the first of texts with the same Normalize form, in order.
+func Dedupe(texts []string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, u := range units {
-		for _, s := range u.Kept {
-			if k := Normalize(s.Text); !seen[k] {
-				seen[k] = true
-				out = append(out, s.Text)
-			}
+	for _, t := range texts {
+		if k := Normalize(t); !seen[k] {
+			seen[k] = true
+			out = append(out, t)
 		}
 	}
 	return out
