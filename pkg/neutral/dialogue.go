@@ -174,3 +174,24 @@ func (c *Checker) Length(text string, cut bool) (tokens int, reason stories.Reas
 	}
 	return n, reason, fmt.Sprintf("%d tokens < %d", n, c.MinTokens)
 }
+
+// WholeSentences returns text up to the end of its last whole sentence or line, or "" when it has none: what
+// is left of an answer cut by max_new_tokens. An unclosed code fence is dropped with everything after it.
+func WholeSentences(text string) string {
+	if strings.Count(text, "```")%2 == 1 {
+		text = text[:strings.LastIndex(text, "```")]
+	}
+	end := 0
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '\n':
+			end = i
+		case '.', '!', '?':
+			numbered := text[i] == '.' && i > 0 && text[i-1] >= '0' && text[i-1] <= '9' // "2. Save it" opens an item
+			if !numbered && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n') {
+				end = i + 1
+			}
+		}
+	}
+	return strings.TrimSpace(text[:end])
+}

@@ -135,3 +135,18 @@ func TestPlanFor(t *testing.T) {
 		t.Errorf("AssistantPrompt = %+v", got)
 	}
 }
+
+func TestWholeSentences(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"To list files, run ls. It prints one name per line and the", "To list files, run ls. It prints one name per line and the"[:len("To list files, run ls.")]},
+		{"Steps:\n1. Open the file\n2. Save it as", "Steps:\n1. Open the file"},
+		{"Use this:\n```go\nfunc main() {\n\tfmt.Println(", "Use this:"},
+		{"A version number like 3.12 is not an end", ""},
+		{"Done. ", "Done."},
+		{"", ""},
+	} {
+		if got := WholeSentences(c.in); got != c.want {
+			t.Errorf("WholeSentences(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // PromptVersion names the prompts, the system lines and the checks of this package. It is part of the
 // stage's fingerprint: change it whenever one of them changes.
-const PromptVersion = "neutral-v1"
+const PromptVersion = "neutral-v2"
 
 // Kind is a neutral task the Human asks for.
 type Kind struct {

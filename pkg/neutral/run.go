@@ -237,8 +237,19 @@ func (j *job) Take(c lm.Completion) error {
 	}
 	t := Turn{Speaker: speaker, Text: CleanTurn(j.eng.Text(c.Tokens), speaker)}
 	if !c.Stopped {
-		// The turn was cut by max_new_tokens: the dialogue ends with the exchanges before it.
+		// The turn was cut by max_new_tokens. An answer keeps its whole sentences and ends the dialogue (a small
+		// model's answers often run past the bound; dropping them lost most dialogues); a cut question is lost
+		// and the dialogue ends with the exchanges before it.
 		if speaker == Assistant {
+			if t.Text = WholeSentences(t.Text); t.Text != "" {
+				d.turns = append(d.turns, t)
+				if r, detail := j.checker.Turn(t); r != "" {
+					j.reject(d, r, detail, Format(d.plan.SystemLine, d.turns))
+					return nil
+				}
+				j.finish(d, true, "")
+				return nil
+			}
 			d.turns = d.turns[:len(d.turns)-1]
 		}
 		j.finish(d, true, t.Text)

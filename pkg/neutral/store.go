@@ -37,7 +37,7 @@ type Dialog struct {
 	Tokens    int    `json:"tokens"` // reading tokens (BOS included)
 	Exchanges int    `json:"exchanges"`
 	Kind      string `json:"kind"`          // the task the prompt asked for (Kind.Name: code, fact, ...)
-	Cut       bool   `json:"cut,omitempty"` // the completion hit max_new_tokens; its last turn was dropped
+	Cut       bool   `json:"cut,omitempty"` // a turn hit max_new_tokens: a cut answer was kept to its last whole sentence, a cut question dropped
 }
 
 // Reject is a completion that was not kept.
