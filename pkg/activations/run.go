@@ -436,8 +436,8 @@ func writeEmotion(st *checkpoint.Stage, emotion string, topicIDs []string, r *re
 	meta := unitMeta(r, plan.ModelSHA256)
 	meta["emotion"] = emotion
 	meta["n"] = strconv.Itoa(len(used))
-	meta["topic_ids"] = jsonString(orEmpty(kept))
-	meta["n_tokens"] = jsonString(orEmpty(tokens))
+	meta["topic_ids"] = safetensors.MetaJSON(kept)
+	meta["n_tokens"] = safetensors.MetaJSON(tokens)
 	meta["skipped_short"] = strconv.Itoa(rd.skipped)
 	meta["truncated"] = strconv.Itoa(rd.truncated)
 	return writeUnit(st, emotionUnit(emotion), ts, meta)
@@ -474,7 +474,7 @@ func writeNeutral(st *checkpoint.Stage, topic string, r *reader, rd *reading) (i
 	meta["topic"] = topic
 	meta["topic_id"] = config.TopicID(topic)
 	meta["n_dialogues"] = strconv.Itoa(len(perDialogue))
-	meta["rows_per_dialogue"] = jsonString(orEmpty(perDialogue))
+	meta["rows_per_dialogue"] = safetensors.MetaJSON(perDialogue)
 	meta["per_token"] = strconv.FormatBool(r.perToken)
 	meta["skipped_short"] = strconv.Itoa(rd.skipped)
 	meta["truncated"] = strconv.Itoa(rd.truncated)
@@ -484,7 +484,7 @@ func writeNeutral(st *checkpoint.Stage, topic string, r *reader, rd *reading) (i
 func unitMeta(r *reader, modelID string) map[string]string {
 	m := map[string]string{
 		"format":       Format,
-		"layers":       jsonString(r.layers),
+		"layers":       safetensors.MetaJSON(r.layers),
 		"token_offset": strconv.Itoa(r.offset),
 	}
 	if modelID != "" {
@@ -564,18 +564,6 @@ func toFloat32(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func withUnit(o progress.Options, unit string) progress.Options {

@@ -44,3 +44,9 @@ func Example() {
 	// [2 3] [-1 2 0.25]
 	// I64
 }
+
+func ExampleMetaJSON() {
+	var none []int
+	fmt.Println(safetensors.MetaJSON(none), safetensors.MetaJSON([]int{3, 1}), safetensors.MetaJSON([]string{"calm"}))
+	// Output: [] [3,1] ["calm"]
+}

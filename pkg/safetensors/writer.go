@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 )
 
@@ -290,4 +291,17 @@ var floatEncoders = map[string]func(b []byte, v64 float64, v32 float32) []byte{
 		binary.LittleEndian.PutUint16(b, toBF16(v))
 		return b[:2]
 	},
+}
+
+// MetaJSON encodes v as JSON for a metadata value (safetensors metadata holds strings only), writing a nil
+// slice as [] rather than null so that readers can index it without a check.
+func MetaJSON(v any) string {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.IsNil() {
+		return "[]"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("safetensors: MetaJSON(%T): %v", v, err)) // only unencodable types (chan, func) get here
+	}
+	return string(b)
 }

@@ -12,7 +12,7 @@ type Result struct {
 	Raw      *mat.Dense // [E, D] emotion means minus their mean row
 	Vectors  *mat.Dense // [E, D] Raw with the neutral components projected out (= Raw when not Denoised)
 	C        *mat.Dense // [k, D] the neutral components removed, unit orthogonal rows; nil when k = 0
-	Explain  []float64  // [k] explained variance ratio of each removed component
+	Explain  []float64  // [k] explained variance ratio of each removed component; empty, not nil, when k = 0
 	Denoised bool       // whether any component was removed
 	Note     string     // why nothing was removed, when Denoised is false
 }
@@ -29,7 +29,7 @@ func Compute(means, neutral *mat.Dense, threshold float64) (*Result, error) {
 		return nil, fmt.Errorf("vectors: %d emotion with activations: emotion vectors are differences from the mean "+
 			"over emotions, so at least 2 are needed (check data.emotions and the stories stage)", e)
 	}
-	res := &Result{Raw: analysis.EmotionVectors(means)}
+	res := &Result{Raw: analysis.EmotionVectors(means), Explain: []float64{}}
 	switch {
 	case threshold == 0:
 		res.Note = "vectors.pca_variance_threshold is 0: no neutral component was projected out"

@@ -3,7 +3,6 @@ package vectors
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -190,7 +189,7 @@ func runLayer(st *checkpoint.Stage, out string, plan *activations.Plan, layer in
 	}
 	ls := &LayerSummary{
 		Layer: layer, Emotions: emotions, NStories: map[string]int{}, Denoised: r.Denoised,
-		NComponents: r.K(), ExplainedVariance: orEmpty(r.Explain), Threshold: th, Note: r.Note,
+		NComponents: r.K(), ExplainedVariance: r.Explain, Threshold: th, Note: r.Note,
 		RawNorm: meanNorm(r.Raw), Norm: meanNorm(r.Vectors),
 	}
 	for i, e := range emotions {
@@ -207,15 +206,15 @@ func runLayer(st *checkpoint.Stage, out string, plan *activations.Plan, layer in
 
 	meta := map[string]string{
 		"format":                 Format,
-		"emotions":               jsonString(emotions),
+		"emotions":               safetensors.MetaJSON(emotions),
 		"layer":                  strconv.Itoa(layer),
 		"model":                  plan.Model,
 		"denoised":               strconv.FormatBool(r.Denoised),
 		"n_components_removed":   strconv.Itoa(r.K()),
-		"explained_variance":     jsonString(orEmpty(r.Explain)),
+		"explained_variance":     safetensors.MetaJSON(r.Explain),
 		"pca_variance_threshold": strconv.FormatFloat(th, 'g', -1, 64),
 		"token_offset":           strconv.Itoa(plan.TokenOffset),
-		"n_stories":              jsonString(ls.NStories),
+		"n_stories":              safetensors.MetaJSON(ls.NStories),
 	}
 	if plan.ModelSHA256 != "" {
 		meta["model_sha256"] = plan.ModelSHA256
@@ -307,16 +306,4 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
