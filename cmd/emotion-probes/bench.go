@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,7 +168,10 @@ func medianTime(reps int, fn func() error) (float64, error) {
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) from /proc.
-func peakRSSMB() float64 {
+func peakRSSMB() float64 { return procStatusMB("VmHWM:") }
+
+// procStatusMB reads one kB field of /proc/self/status ("VmHWM:", "VmRSS:") in MB.
+func procStatusMB(field string) float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -175,7 +179,7 @@ func peakRSSMB() float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
 			return kb / 1024
 		}
@@ -252,4 +256,167 @@ func replaceSection(path, name, body string) error {
 		text = strings.TrimRight(text, "\n") + "\n\n" + block + "\n"
 	}
 	return checkpoint.WriteFileAtomic(path, []byte(text))
+}
+
+func init() {
+	register(command{name: "bench-quantize", args: "[--model default] [--backends go,auto] [--texts 16] [--out BENCHMARKS.md]",
+		summary: "measure memory and speed of model.quantize none/8bit/4bit and write BENCHMARKS.md", run: runBenchQuantize})
+}
+
+// quantFigures is one (backend, quantize) run of bench-quantize, measured in a process of its own.
+type quantFigures struct {
+	Backend, Quantize, Stored string
+	WeightMB, Bits            float64 // the weights' bytes on the backend, and bits per weight
+	RSSBeforeMB, RSSLoadedMB  float64 // VmRSS before and after loading (backend started before both)
+	HeapLoadedMB              float64 // Go heap in use after loading
+	PeakMB                    float64 // VmHWM at the end: loading and extraction, expansions included
+	Extract                   float64 // tokens/s
+}
+
+func runBenchQuantize(ctx context.Context, args []string) error {
+	fs := newFlags("bench-quantize", "Loads the model once per backend and model.quantize setting (none, 8bit, 4bit), each in a fresh\n"+
+		"process, and measures the weights' memory (the backend's buffers, and the process's resident set before\n"+
+		"and after loading) and the extraction speed (texts of --text-tokens through layer --layer, batches of 8;\n"+
+		"median of --reps). Writes the figures into the section --section of --out.")
+	model := fs.String("model", "default", "model: a .gguf file, a Hugging Face folder or id, or \"default\"")
+	backends := fs.String("backends", "go,auto", "backends to measure, comma-separated (auto: XLA's CPU plugin when installed; skipped otherwise)")
+	modes := fs.String("quantize", "none,8bit,4bit", "settings to measure")
+	texts := fs.Int("texts", 16, "texts read in the extraction benchmark")
+	textTokens := fs.Int("text-tokens", 150, "tokens per text")
+	layer := fs.Int("layer", 20, "extraction stops after this layer (capped at the model's depth)")
+	reps := fs.Int("reps", 3, "repetitions (median)")
+	out := fs.String("out", "BENCHMARKS.md", "file whose section is rewritten")
+	sectionName := fs.String("section", "quantize", "name of the section of --out to rewrite")
+	one := fs.String("one", "", "internal: measure one backend/quantize pair in this process and print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *one != "" {
+		i := strings.LastIndex(*one, "/") // the backend may be a plugin path
+		f, err := benchQuantizeOne(*model, (*one)[:max(i, 0)], (*one)[i+1:], *texts, *textTokens, *layer, *reps)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(f)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var figs []quantFigures
+	seen := map[string]bool{}
+	for _, b := range strings.Split(*backends, ",") {
+		b = lm.ResolveBackend(strings.TrimSpace(b), models.XLAPluginDirs()...)
+		if seen[b] {
+			continue
+		}
+		seen[b] = true
+		for _, q := range strings.Split(*modes, ",") {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintf(os.Stderr, "bench-quantize: %s, quantize %s...\n", b, q)
+			cmd := exec.CommandContext(ctx, self, "bench-quantize", "--one", b+"/"+strings.TrimSpace(q), "--model", *model,
+				"--texts", strconv.Itoa(*texts), "--text-tokens", strconv.Itoa(*textTokens), "--layer", strconv.Itoa(*layer),
+				"--reps", strconv.Itoa(*reps))
+			cmd.Stderr = os.Stderr
+			outJSON, err := cmd.Output()
+			if err != nil {
+				return fmt.Errorf("bench-quantize: %s, quantize %s: %w", b, q, err)
+			}
+			var f quantFigures
+			if err := json.Unmarshal(outJSON, &f); err != nil {
+				return fmt.Errorf("bench-quantize: %s, quantize %s: output %q: %w", b, q, outJSON, err)
+			}
+			figs = append(figs, f)
+		}
+	}
+	r, err := models.Resolve(*model, models.Options{})
+	if err != nil {
+		return err
+	}
+	section := benchQuantizeSection(figs, r.Describe(), *texts, *textTokens, *layer, *reps)
+	fmt.Print(section)
+	return replaceSection(*out, *sectionName, section)
+}
+
+// benchQuantizeOne loads the model with one setting and measures it.
+func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer, reps int) (*quantFigures, error) {
+	// Start the backend first (XLA maps its plugin, 260 MB of code), so that the resident set
+	// measured around loading holds the weights and not the backend's own start-up.
+	b, err := lm.NewBackend(backend)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Finalize()
+	before := settledRSSMB()
+	m, err := loadModelQuantized(model, backend, quantize)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	f := &quantFigures{Backend: backend, Quantize: quantize, Stored: m.Quantization(), RSSBeforeMB: before, RSSLoadedMB: settledRSSMB()}
+	if strings.HasPrefix(backend, "xla:/") {
+		f.Backend = "xla (CPU plugin)"
+	}
+	bytes, params := m.WeightBytes()
+	f.WeightMB, f.Bits = float64(bytes)/(1<<20), float64(bytes*8)/float64(params)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	f.HeapLoadedMB = float64(ms.HeapInuse) / (1 << 20)
+
+	layer = min(layer, m.Config.NumLayers)
+	var ids [][]int
+	for i := range texts {
+		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
+		ids = append(ids, t[:min(textTokens, len(t))])
+	}
+	extract := func() error {
+		for i := 0; i < len(ids); i += 8 {
+			if _, err := m.HiddenStates(ids[i:min(i+8, len(ids))], []int{layer}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := extract(); err != nil { // compile and warm up
+		return nil, err
+	}
+	t, err := medianTime(reps, extract)
+	if err != nil {
+		return nil, err
+	}
+	f.Extract = float64(texts*textTokens) / t
+	f.PeakMB = peakRSSMB()
+	fmt.Fprintf(os.Stderr, "  %s: %.1f MB of weights (%.2f bits/weight), resident %+.0f MB, %.0f tokens/s\n",
+		f.Stored, f.WeightMB, f.Bits, f.RSSLoadedMB-f.RSSBeforeMB, f.Extract)
+	return f, nil
+}
+
+// settledRSSMB is the resident set (VmRSS) after a garbage collection that returns freed memory to
+// the system, so that buffers dropped while loading are not counted.
+func settledRSSMB() float64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return procStatusMB("VmRSS:")
+}
+
+func benchQuantizeSection(figs []quantFigures, model string, texts, textTokens, layer, reps int) string {
+	var b strings.Builder
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(&b, "## In-graph quantization (model.quantize): memory and speed\n\nMeasured %s by `emotion-probes bench-quantize` on %s; "+
+		"%d CPU cores; load average at the end: %s.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(),
+		strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Fprintf(&b, "Each row is a fresh process. *Weights* is the bytes of the weight tensors on the backend (and bits per weight);\n"+
+		"*resident* is the growth of the process's resident set (VmRSS, after a GC that returns freed memory) from just before\n"+
+		"loading (backend already started) to just after; *peak* is VmHWM at the end, after extraction, which includes the\n"+
+		"float32 expansions made inside the graph; *Go heap* is HeapInuse after loading. Extraction: %d texts of %d tokens\n"+
+		"through layer %d, batches of 8, median of %d runs.\n\n", texts, textTokens, layer, reps)
+	b.WriteString("| backend | quantize | stored as | weights, MB | bits/weight | resident, MB | Go heap, MB | peak, MB | extraction, tokens/s |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, f := range figs {
+		fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f |\n", f.Backend, f.Quantize, f.Stored,
+			f.WeightMB, f.Bits, f.RSSLoadedMB-f.RSSBeforeMB, f.HeapLoadedMB, f.PeakMB, f.Extract)
+	}
+	return b.String()
 }

@@ -26,15 +26,24 @@ type loadedModel struct {
 }
 
 // loadModel resolves a model name (a GGUF file, a Hugging Face folder or id, or "default") and
-// loads it on the backend.
+// loads it on the backend, in float32.
 func loadModel(name, backend string) (*loadedModel, error) {
+	return loadModelQuantized(name, backend, string(lm.QuantizeNone))
+}
+
+// loadModelQuantized is loadModel with model.quantize: "none", "8bit" or "4bit" (see lm.Quantize).
+func loadModelQuantized(name, backend, quantize string) (*loadedModel, error) {
 	start := time.Now()
 	r, err := models.Resolve(name, models.Options{Progress: os.Stderr})
 	if err != nil {
 		return nil, err
 	}
 	backend = lm.ResolveBackend(orDefault(backend, lm.DefaultBackend), models.XLAPluginDirs()...)
-	m, err := lm.Load(r.Path, lm.LoadOptions{Backend: backend})
+	q, err := lm.ParseQuantize(quantize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := lm.Load(r.Path, lm.LoadOptions{Backend: backend, Quantize: q})
 	if err != nil {
 		return nil, err
 	}
@@ -46,12 +55,16 @@ func loadModel(name, backend string) (*loadedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "model: %s (%s, %d layers, d_model %d) on backend %s, loaded in %.1fs\n",
-		r.Describe(), m.Config.Architecture, m.Config.NumLayers, m.Config.HiddenSize, backend, time.Since(start).Seconds())
+	stored := ""
+	if q != lm.QuantizeNone {
+		stored = ", weights " + m.Quantization()
+	}
+	fmt.Fprintf(os.Stderr, "model: %s (%s, %d layers, d_model %d%s) on backend %s, loaded in %.1fs\n",
+		r.Describe(), m.Config.Architecture, m.Config.NumLayers, m.Config.HiddenSize, stored, backend, time.Since(start).Seconds())
 	return &loadedModel{Model: m, Resolved: r, SHA256: sum}, nil
 }
 
 // loadConfigModel loads the config's model.
 func loadConfigModel(cfg *config.Config) (*loadedModel, error) {
-	return loadModel(cfg.ModelName(), cfg.Model.Backend)
+	return loadModelQuantized(cfg.ModelName(), cfg.Model.Backend, cfg.Model.Quantize)
 }

@@ -77,11 +77,12 @@ func Ranks(x []float64) []float64 {
 
 // Interval is a bootstrap confidence interval.
 type Interval struct {
-	Estimate float64 // the statistic on the original sample
-	Lo, Hi   float64 // percentile bounds
-	Level    float64 // confidence level, e.g. 0.95
-	NBoot    int     // resamples used
-	NSkipped int     // resamples on which the statistic failed (e.g. a constant resample), left out
+	Estimate float64 `json:"estimate"`  // the statistic on the original sample
+	Lo       float64 `json:"lo"`        // lower percentile bound
+	Hi       float64 `json:"hi"`        // upper percentile bound
+	Level    float64 `json:"level"`     // confidence level, e.g. 0.95
+	NBoot    int     `json:"n_boot"`    // resamples used
+	NSkipped int     `json:"n_skipped"` // resamples on which the statistic failed (e.g. a constant resample), left out
 }
 
 // BootstrapCI resamples the pairs (x[i], y[i]) with replacement nBoot times, computes stat on each resample,

@@ -3,14 +3,17 @@ package lm
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Config holds a model's hyper-parameters, read from its file (GGUF metadata or a Hugging Face
 // config.json). Field names follow Hugging Face's config.json.
 type Config struct {
-	Architecture      string  // "llama", "mistral" or "qwen2"
+	Architecture      string  // model_type: "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text" or "gemma4_text"
 	NumLayers         int     // num_hidden_layers: decoder blocks
 	HiddenSize        int     // hidden_size: dModel, the width of the residual stream
 	IntermediateSize  int     // intermediate_size: width of the MLP
@@ -24,11 +27,87 @@ type Config struct {
 	MaxPositions      int  // max_position_embeddings (context length)
 	TieWordEmbeddings bool // lm_head shares the embedding matrix
 	AttentionBias     bool // q/k/v projections carry biases (Qwen2)
+
+	// What the other families change; each field's zero value is the Llama behaviour.
+	HiddenAct     string  // hidden_act (hidden_activation in Gemma): "silu" (SwiGLU) or "gelu_pytorch_tanh" (GeGLU)
+	QKNorm        bool    // RMSNorm over each head's q and k before the rotation (Qwen3, Gemma 3)
+	SandwichNorms bool    // Gemma 2/3: the attention and MLP outputs are normed too before the residual add (4 norms per block)
+	NormPlusOne   bool    // Gemma: every RMSNorm scales by (1 + w); the checkpoint's w are stored, Load adds the 1
+	EmbedScale    float64 // the embeddings are multiplied by this (Gemma: sqrt(hidden_size), rounded to float32); 0: no scaling
+	QueryScale    float64 // attention scores are q·k times this; 0: 1/sqrt(head_dim). Gemma: query_pre_attn_scalar^-0.5
+	AttnSoftcap   float64 // attn_logit_softcapping (Gemma 2): scores become cap*tanh(scores/cap); 0: none
+	FinalSoftcap  float64 // final_logit_softcapping (Gemma 2/3): the same on the logits; 0: none
+	SlidingWindow int     // sliding_window: a query of a sliding layer sees only the last this-many positions (itself included)
+	SlidingLayers []bool  // per block: true for a sliding-window layer (layer_types "sliding_attention"); nil: none
+	// LocalRope is the rotary embedding of sliding layers when it differs from the global one
+	// (Gemma 3's rope_local_base_freq); nil: the same as RopeTheta and RopeScaling.
+	LocalRope *Rope
+
+	// Gemma 4 (gemma4.go); each zero value is off.
+	LayerHeadDim      []int // per block: head_dim (full-attention blocks differ: per_layer_config, global_head_dim); nil: HeadDim
+	LayerKVHeads      []int // per block: num_key_value_heads (per_layer_config, num_global_key_value_heads); nil: NumKVHeads
+	KVSource          []int // per block: the block whose keys and values it attends over (itself, or for the last num_kv_shared_layers the last earlier block of its kind); nil: itself
+	KEqV              bool  // attention_k_eq_v: full-attention blocks have no v_proj; the values are the keys' projection (before k_norm and rope)
+	VNorm             bool  // values RMS-normed per head, without a scale
+	DoubleWideMLP     bool  // use_double_wide_mlp: blocks that reuse keys and values have an MLP twice as wide
+	PerLayerInputSize int   // hidden_size_per_layer_input: width of the per-layer embeddings (PLE); 0: none
+	PerLayerVocab     int   // vocab_size_per_layer_input: rows of the per-layer embedding table
+	LayerScalars      bool  // each block's output is multiplied by its layer_scalar
 }
 
-// RopeScaling is Llama 3's frequency-dependent rescaling of the rotary frequencies
-// (rope_scaling with rope_type "llama3" in config.json).
+// headDim is block l's head size.
+func (c Config) headDim(l int) int {
+	if c.LayerHeadDim != nil {
+		return c.LayerHeadDim[l]
+	}
+	return c.HeadDim
+}
+
+// kvHeads is block l's number of key/value heads.
+func (c Config) kvHeads(l int) int {
+	if c.LayerKVHeads != nil {
+		return c.LayerKVHeads[l]
+	}
+	return c.NumKVHeads
+}
+
+// kvSource is the block whose keys and values block l attends over: l itself, or an earlier
+// block whose cache it shares (Gemma 4).
+func (c Config) kvSource(l int) int {
+	if c.KVSource != nil {
+		return c.KVSource[l]
+	}
+	return l
+}
+
+// sliding says whether block l is a sliding-window layer.
+func (c Config) sliding(l int) bool { return c.SlidingLayers != nil && c.SlidingLayers[l] }
+
+// hasV says whether block l projects values of its own (Gemma 4's full-attention blocks with
+// attention_k_eq_v use their keys' projection instead).
+func (c Config) hasV(l int) bool { return !(c.KEqV && !c.sliding(l)) }
+
+// ffn is block l's MLP width.
+func (c Config) ffn(l int) int {
+	if c.DoubleWideMLP && c.kvSource(l) != l {
+		return 2 * c.IntermediateSize
+	}
+	return c.IntermediateSize
+}
+
+// Rope is one set of rotary parameters (a layer type's entry in transformers 5's rope_parameters).
+type Rope struct {
+	Theta   float64
+	Scaling *RopeScaling
+}
+
+// RopeScaling rescales the rotary frequencies: rope_type "llama3" (Llama 3's frequency-dependent
+// rescaling), "linear" (every frequency divided by Factor, as Gemma 3's global layers do) or
+// "proportional" (Gemma 4's global layers: only the first PartialRotary of each head's
+// dimensions rotate, the others get frequency 0; all divided by Factor).
 type RopeScaling struct {
+	Type                                  string // "llama3", "linear" or "proportional"
+	PartialRotary                         float64
 	Factor, LowFreqFactor, HighFreqFactor float64
 	OriginalMaxPositions                  int
 }
@@ -59,40 +138,89 @@ func (c Config) validate(source string) error {
 	if c.RMSNormEps <= 0 || c.RopeTheta <= 0 {
 		return fmt.Errorf("%s: rms_norm_eps (%g) and rope_theta (%g) must be positive", source, c.RMSNormEps, c.RopeTheta)
 	}
-	return nil
-}
-
-// supportedArchitectures are the families this package runs; each has its file (llama.go).
-var supportedArchitectures = map[string]bool{"llama": true, "mistral": true, "qwen2": true}
-
-func checkArchitecture(arch, source string) error {
-	if !supportedArchitectures[arch] {
-		return fmt.Errorf("%s: architecture %q is not supported; supported: llama, mistral, qwen2 (Gemma and Qwen3 are planned)", source, arch)
+	if c.LocalRope != nil && c.LocalRope.Theta <= 0 {
+		return fmt.Errorf("%s: the rope base of sliding layers (rope_local_base_freq) is %g: it must be positive", source, c.LocalRope.Theta)
+	}
+	if _, ok := activations[c.HiddenAct]; !ok && c.HiddenAct != "" {
+		return fmt.Errorf("%s: hidden activation %q (hidden_act / hidden_activation) is not supported; supported: silu, gelu_pytorch_tanh, gelu_new", source, c.HiddenAct)
+	}
+	if c.SlidingLayers != nil && len(c.SlidingLayers) != c.NumLayers {
+		return fmt.Errorf("%s: %d layer types for %d layers", source, len(c.SlidingLayers), c.NumLayers)
 	}
 	return nil
 }
 
-// hfConfig mirrors the fields of a Hugging Face config.json that the Llama family uses.
+// supportedArchitectures are the families this package runs: the Llama family (llama.go, with
+// Qwen2's biases and Qwen3's QK-norm as flags) and Gemma 2/3 (gemma.go).
+var supportedArchitectures = map[string]bool{
+	"llama": true, "mistral": true, "qwen2": true, "qwen3": true, "gemma2": true, "gemma3_text": true, "gemma4_text": true,
+}
+
+func checkArchitecture(arch, source string) error {
+	if !supportedArchitectures[arch] {
+		hint := ""
+		switch arch {
+		case "gemma3", "gemma4":
+			hint = " (a multimodal checkpoint needs its text_config)"
+		}
+		return fmt.Errorf("%s: architecture %q is not supported%s; supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gemma4_text", source, arch, hint)
+	}
+	return nil
+}
+
+// hfConfig mirrors the fields of a Hugging Face config.json that the supported families use.
 type hfConfig struct {
-	ModelType         string   `json:"model_type"`
-	Architectures     []string `json:"architectures"`
-	NumHiddenLayers   int      `json:"num_hidden_layers"`
-	HiddenSize        int      `json:"hidden_size"`
-	IntermediateSize  int      `json:"intermediate_size"`
-	NumAttentionHeads int      `json:"num_attention_heads"`
-	NumKeyValueHeads  int      `json:"num_key_value_heads"`
-	HeadDim           int      `json:"head_dim"`
-	VocabSize         int      `json:"vocab_size"`
-	RMSNormEps        float64  `json:"rms_norm_eps"`
-	RopeTheta         float64  `json:"rope_theta"`
-	MaxPositions      int      `json:"max_position_embeddings"`
-	TieWordEmbeddings *bool    `json:"tie_word_embeddings"`
-	AttentionBias     *bool    `json:"attention_bias"`
-	RopeScaling       *hfRope  `json:"rope_scaling"`    // transformers 4.x
-	RopeParameters    *hfRope  `json:"rope_parameters"` // transformers 5.x: rope_theta moves in here
+	ModelType             string          `json:"model_type"`
+	Architectures         []string        `json:"architectures"`
+	NumHiddenLayers       int             `json:"num_hidden_layers"`
+	HiddenSize            int             `json:"hidden_size"`
+	IntermediateSize      int             `json:"intermediate_size"`
+	NumAttentionHeads     int             `json:"num_attention_heads"`
+	NumKeyValueHeads      int             `json:"num_key_value_heads"`
+	HeadDim               int             `json:"head_dim"`
+	VocabSize             int             `json:"vocab_size"`
+	RMSNormEps            float64         `json:"rms_norm_eps"`
+	RopeTheta             float64         `json:"rope_theta"`
+	MaxPositions          int             `json:"max_position_embeddings"`
+	TieWordEmbeddings     *bool           `json:"tie_word_embeddings"`
+	AttentionBias         *bool           `json:"attention_bias"`
+	MLPBias               *bool           `json:"mlp_bias"`
+	RopeScaling           *hfRope         `json:"rope_scaling"`    // transformers 4.x
+	RopeParameters        json.RawMessage `json:"rope_parameters"` // transformers 5.x: rope_theta moves in here
+	RopeLocalBaseFreq     float64         `json:"rope_local_base_freq"`
+	HiddenAct             string          `json:"hidden_act"`
+	HiddenActivation      string          `json:"hidden_activation"`
+	QueryPreAttnScalar    *float64        `json:"query_pre_attn_scalar"`
+	AttnLogitSoftcapping  *float64        `json:"attn_logit_softcapping"`
+	FinalLogitSoftcapping *float64        `json:"final_logit_softcapping"`
+	SlidingWindow         *int            `json:"sliding_window"`
+	SlidingWindowPattern  *int            `json:"sliding_window_pattern"`
+	LayerTypes            []string        `json:"layer_types"`
+	UseSlidingWindow      *bool           `json:"use_sliding_window"`
+	MaxWindowLayers       *int            `json:"max_window_layers"`
+	UseBidirectional      json.RawMessage `json:"use_bidirectional_attention"` // a bool (Gemma 3) or "all"/"vision" (Gemma 4)
+	TextConfig            json.RawMessage `json:"text_config"`                 // multimodal Gemma 3/4: the language model's config
+
+	// Gemma 4
+	PerLayerConfig          map[string]hfLayerOverride `json:"per_layer_config"`
+	GlobalHeadDim           int                        `json:"global_head_dim"`
+	NumGlobalKeyValueHeads  *int                       `json:"num_global_key_value_heads"`
+	AttentionKEqV           bool                       `json:"attention_k_eq_v"`
+	NumKVSharedLayers       int                        `json:"num_kv_shared_layers"`
+	UseDoubleWideMLP        bool                       `json:"use_double_wide_mlp"`
+	HiddenSizePerLayerInput int                        `json:"hidden_size_per_layer_input"`
+	VocabSizePerLayerInput  int                        `json:"vocab_size_per_layer_input"`
+	EnableMoEBlock          bool                       `json:"enable_moe_block"`
+}
+
+// hfLayerOverride is one block's entry of Gemma 4's per_layer_config.
+type hfLayerOverride struct {
+	HeadDim          int `json:"head_dim"`
+	NumKeyValueHeads int `json:"num_key_value_heads"`
 }
 
 type hfRope struct {
+	PartialRotary    float64 `json:"partial_rotary_factor"`
 	RopeType         string  `json:"rope_type"`
 	Type             string  `json:"type"`
 	RopeTheta        float64 `json:"rope_theta"`
@@ -100,6 +228,57 @@ type hfRope struct {
 	LowFreqFactor    float64 `json:"low_freq_factor"`
 	HighFreqFactor   float64 `json:"high_freq_factor"`
 	OriginalMaxPosEm int     `json:"original_max_position_embeddings"`
+}
+
+// scaling turns one rope entry into RopeScaling (nil for the default rotation).
+func (r *hfRope) scaling(path, field string) (*RopeScaling, error) {
+	if r == nil {
+		return nil, nil
+	}
+	kind := r.RopeType
+	if kind == "" {
+		kind = r.Type
+	}
+	switch kind {
+	case "llama3":
+		return &RopeScaling{Type: kind, Factor: r.Factor, LowFreqFactor: r.LowFreqFactor,
+			HighFreqFactor: r.HighFreqFactor, OriginalMaxPositions: r.OriginalMaxPosEm}, nil
+	case "linear":
+		if r.Factor <= 0 {
+			return nil, fmt.Errorf("lm: %s: %s: linear rope scaling needs a positive factor, got %g", path, field, r.Factor)
+		}
+		return &RopeScaling{Type: kind, Factor: r.Factor}, nil
+	case "proportional":
+		s := &RopeScaling{Type: kind, Factor: r.Factor, PartialRotary: r.PartialRotary}
+		if s.Factor == 0 {
+			s.Factor = 1
+		}
+		if s.PartialRotary == 0 {
+			s.PartialRotary = 1
+		}
+		return s, nil
+	case "", "default":
+		if r.PartialRotary != 0 && r.PartialRotary != 1 {
+			return nil, fmt.Errorf("lm: %s: %s: partial_rotary_factor %g with rope type %q is not supported", path, field, r.PartialRotary, kind)
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("lm: %s: %s: rope type %q is not supported (supported: default, linear, llama3, proportional)", path, field, kind)
+}
+
+// familyDefaults are transformers' class defaults for the fields a config.json may leave out
+// (an explicit null in the file is kept as null).
+var familyDefaults = map[string]struct {
+	act                  string
+	queryPreAttnScalar   float64
+	attnCap, finalCap    float64
+	slidingWindow        int
+	slidingPattern       int
+	globalTheta, localTh float64
+}{
+	"gemma2":      {act: "gelu_pytorch_tanh", queryPreAttnScalar: 256, attnCap: 50, finalCap: 30, slidingWindow: 4096, slidingPattern: 2, globalTheta: 10000},
+	"gemma3_text": {act: "gelu_pytorch_tanh", queryPreAttnScalar: 256, slidingWindow: 4096, slidingPattern: 6, globalTheta: 1e6, localTh: 1e4},
+	"gemma4_text": {act: "gelu_pytorch_tanh", slidingWindow: 512, slidingPattern: 6, globalTheta: 1e6, localTh: 1e4},
 }
 
 // readHFConfig reads dir/config.json.
@@ -113,30 +292,85 @@ func readHFConfig(dir string) (Config, error) {
 	if err := json.Unmarshal(data, &h); err != nil {
 		return Config{}, fmt.Errorf("lm: parsing %s: %w", path, err)
 	}
+	var present map[string]json.RawMessage // which keys the file has, to tell absent from null
+	_ = json.Unmarshal(data, &present)
+	if (h.ModelType == "gemma3" || h.ModelType == "gemma4") && len(h.TextConfig) > 0 {
+		// A multimodal checkpoint: its language model is text_config, its weights sit under
+		// language_model.model. (hfSource finds them); the vision and audio towers are ignored.
+		var t hfConfig
+		if err := json.Unmarshal(h.TextConfig, &t); err != nil {
+			return Config{}, fmt.Errorf("lm: parsing %s: text_config: %w", path, err)
+		}
+		if t.ModelType == "" {
+			t.ModelType = h.ModelType + "_text"
+		}
+		if t.TieWordEmbeddings == nil {
+			t.TieWordEmbeddings = h.TieWordEmbeddings
+		}
+		text := present["text_config"]
+		h, present = t, nil
+		_ = json.Unmarshal(text, &present)
+	}
+	has := func(key string) bool { _, ok := present[key]; return ok }
+	h.classDefaults(has)
+	return h.toConfig(path, has)
+}
+
+// classDefaults fills the fields a Gemma config.json leaves out with transformers' class
+// defaults (Gemma2Config, Gemma3TextConfig, Gemma4TextConfig): multimodal checkpoints' text_config
+// often lists only what differs.
+func (h *hfConfig) classDefaults(present func(string) bool) {
+	type ints struct{ vocab, hidden, ffn, layers, heads, kvHeads, headDim, maxPos int }
+	defs := map[string]ints{
+		"gemma2":      {256000, 2304, 9216, 26, 8, 4, 256, 8192},
+		"gemma3_text": {262208, 2304, 9216, 26, 8, 4, 256, 131072},
+		"gemma4_text": {262144, 2304, 9216, 30, 8, 4, 256, 131072},
+	}
+	d, ok := defs[h.ModelType]
+	if !ok {
+		return
+	}
+	for _, f := range []struct {
+		key string
+		dst *int
+		def int
+	}{
+		{"vocab_size", &h.VocabSize, d.vocab}, {"hidden_size", &h.HiddenSize, d.hidden},
+		{"intermediate_size", &h.IntermediateSize, d.ffn}, {"num_hidden_layers", &h.NumHiddenLayers, d.layers},
+		{"num_attention_heads", &h.NumAttentionHeads, d.heads}, {"num_key_value_heads", &h.NumKeyValueHeads, d.kvHeads},
+		{"head_dim", &h.HeadDim, d.headDim}, {"max_position_embeddings", &h.MaxPositions, d.maxPos},
+	} {
+		if !present(f.key) {
+			*f.dst = f.def
+		}
+	}
+	if h.ModelType == "gemma4_text" {
+		if !present("hidden_size_per_layer_input") {
+			h.HiddenSizePerLayerInput = 256
+		}
+		if !present("vocab_size_per_layer_input") {
+			h.VocabSizePerLayerInput = 262144
+		}
+	}
+}
+
+func (h *hfConfig) toConfig(path string, present func(string) bool) (Config, error) {
 	if err := checkArchitecture(h.ModelType, path); err != nil {
 		return Config{}, err
 	}
+	var err error
 	c := Config{
 		Architecture: h.ModelType, NumLayers: h.NumHiddenLayers, HiddenSize: h.HiddenSize,
 		IntermediateSize: h.IntermediateSize, NumHeads: h.NumAttentionHeads, NumKVHeads: h.NumKeyValueHeads,
 		HeadDim: h.HeadDim, VocabSize: h.VocabSize, RMSNormEps: h.RMSNormEps, RopeTheta: h.RopeTheta,
 		MaxPositions: h.MaxPositions, TieWordEmbeddings: true, AttentionBias: h.ModelType == "qwen2",
+		HiddenAct: h.HiddenAct, QKNorm: h.ModelType == "qwen3",
 	}
 	if c.NumKVHeads == 0 {
 		c.NumKVHeads = c.NumHeads
 	}
 	if c.HeadDim == 0 && c.NumHeads > 0 {
 		c.HeadDim = c.HiddenSize / c.NumHeads
-	}
-	rope := h.RopeScaling
-	if h.RopeParameters != nil {
-		rope = h.RopeParameters
-		if rope.RopeTheta != 0 {
-			c.RopeTheta = rope.RopeTheta
-		}
-	}
-	if c.RopeTheta == 0 {
-		c.RopeTheta = 10000
 	}
 	if c.RMSNormEps == 0 {
 		c.RMSNormEps = 1e-6
@@ -147,19 +381,160 @@ func readHFConfig(dir string) (Config, error) {
 	if h.AttentionBias != nil {
 		c.AttentionBias = *h.AttentionBias
 	}
-	if rs := rope; rs != nil {
-		kind := rs.RopeType
-		if kind == "" {
-			kind = rs.Type
+	if c.AttentionBias && h.ModelType != "qwen2" {
+		return Config{}, fmt.Errorf("lm: %s: attention_bias is true: biases on %s's attention projections (o_proj's included) are not supported", path, h.ModelType)
+	}
+	if h.MLPBias != nil && *h.MLPBias {
+		return Config{}, fmt.Errorf("lm: %s: mlp_bias is true: MLP biases are not supported", path)
+	}
+	switch b := strings.TrimSpace(string(h.UseBidirectional)); b {
+	case "", "null", "false", `"vision"`: // "vision": bidirectional among image tokens only; text is causal
+	default:
+		return Config{}, fmt.Errorf("lm: %s: use_bidirectional_attention is %s: only causal attention is supported", path, b)
+	}
+
+	// Rotary parameters: transformers 5 writes rope_parameters, either one entry or one per layer
+	// type ({"full_attention": ..., "sliding_attention": ...}); 4.x wrote rope_theta, rope_scaling
+	// and Gemma 3's rope_local_base_freq.
+	global, local := h.RopeScaling, (*hfRope)(nil)
+	if len(h.RopeParameters) > 0 && string(h.RopeParameters) != "null" {
+		var perType map[string]*hfRope
+		if err := json.Unmarshal(h.RopeParameters, &perType); err == nil && (perType["full_attention"] != nil || perType["sliding_attention"] != nil) {
+			global, local = perType["full_attention"], perType["sliding_attention"]
+		} else if err := json.Unmarshal(h.RopeParameters, &global); err != nil {
+			return Config{}, fmt.Errorf("lm: %s: rope_parameters: %w", path, err)
 		}
-		switch kind {
-		case "llama3":
-			c.RopeScaling = &RopeScaling{Factor: rs.Factor, LowFreqFactor: rs.LowFreqFactor,
-				HighFreqFactor: rs.HighFreqFactor, OriginalMaxPositions: rs.OriginalMaxPosEm}
-		case "", "default":
-		default:
-			return Config{}, fmt.Errorf("lm: %s: rope type %q is not supported (supported: default, llama3)", path, kind)
+	}
+	if global != nil && global.RopeTheta != 0 {
+		c.RopeTheta = global.RopeTheta
+	}
+	if c.RopeScaling, err = global.scaling(path, "rope_parameters"); err != nil {
+		return Config{}, err
+	}
+
+	def, isGemma := familyDefaults[h.ModelType]
+	if isGemma {
+		c.SandwichNorms, c.NormPlusOne = true, h.ModelType != "gemma4_text"
+		c.QKNorm = h.ModelType != "gemma2"
+		c.EmbedScale = float64(float32(math.Sqrt(float64(c.HiddenSize)))) // a float32 buffer in transformers
+		c.HiddenAct = def.act
+		if h.HiddenActivation != "" { // Gemma's MLP reads hidden_activation, not hidden_act
+			c.HiddenAct = h.HiddenActivation
+		}
+		if h.ModelType == "gemma4_text" {
+			c.QueryScale = 1 // q and k are normed: transformers scales by 1.0
+		} else {
+			scalar := def.queryPreAttnScalar
+			if h.QueryPreAttnScalar != nil {
+				scalar = *h.QueryPreAttnScalar
+			}
+			if scalar <= 0 {
+				return Config{}, fmt.Errorf("lm: %s: query_pre_attn_scalar is %g: it must be positive", path, scalar)
+			}
+			c.QueryScale = math.Pow(scalar, -0.5)
+		}
+		optional := func(key string, v *float64, def float64) float64 {
+			switch {
+			case v != nil:
+				return *v
+			case present(key): // null: off
+				return 0
+			}
+			return def
+		}
+		// Gemma 3's attention ignores attn_logit_softcapping (transformers never passes it on).
+		if h.ModelType == "gemma2" {
+			c.AttnSoftcap = optional("attn_logit_softcapping", h.AttnLogitSoftcapping, def.attnCap)
+		}
+		c.FinalSoftcap = optional("final_logit_softcapping", h.FinalLogitSoftcapping, def.finalCap)
+		if c.RopeTheta == 0 {
+			c.RopeTheta = def.globalTheta
+		}
+		if def.localTh != 0 {
+			lr := &Rope{Theta: h.RopeLocalBaseFreq}
+			if local != nil {
+				lr.Theta = local.RopeTheta
+				if lr.Scaling, err = local.scaling(path, "rope_parameters.sliding_attention"); err != nil {
+					return Config{}, err
+				}
+			}
+			if lr.Theta == 0 {
+				lr.Theta = def.localTh
+			}
+			c.LocalRope = lr
+		}
+	}
+	if c.RopeTheta == 0 {
+		c.RopeTheta = 10000
+	}
+	if c.HiddenAct == "" {
+		c.HiddenAct = "silu"
+	}
+	if err := c.readLayerTypes(h, path, present); err != nil {
+		return Config{}, err
+	}
+	if h.ModelType == "gemma4_text" {
+		if err := c.readGemma4(h, path, present); err != nil {
+			return Config{}, err
 		}
 	}
 	return c, c.validate(path)
+}
+
+// readLayerTypes sets SlidingWindow and SlidingLayers from layer_types when the file has them,
+// else from each family's older settings, as transformers' configuration classes do.
+func (c *Config) readLayerTypes(h *hfConfig, path string, present func(string) bool) error {
+	window := 0
+	if h.SlidingWindow != nil {
+		window = *h.SlidingWindow
+	} else if def, ok := familyDefaults[h.ModelType]; ok && !present("sliding_window") {
+		window = def.slidingWindow
+	} else if h.ModelType == "mistral" && !present("sliding_window") {
+		window = 4096 // MistralConfig's default
+	}
+	n := c.NumLayers
+	sliding := make([]bool, n)
+	switch {
+	case h.LayerTypes != nil:
+		if len(h.LayerTypes) != n {
+			return fmt.Errorf("lm: %s: layer_types has %d entries for %d layers", path, len(h.LayerTypes), n)
+		}
+		for i, t := range h.LayerTypes {
+			switch t {
+			case "full_attention":
+			case "sliding_attention":
+				sliding[i] = true
+			default:
+				return fmt.Errorf("lm: %s: layer_types[%d] is %q: supported are full_attention and sliding_attention", path, i, t)
+			}
+		}
+	case familyDefaults[h.ModelType].slidingPattern > 0:
+		pattern := familyDefaults[h.ModelType].slidingPattern
+		if h.SlidingWindowPattern != nil {
+			pattern = *h.SlidingWindowPattern
+		}
+		for i := range sliding {
+			sliding[i] = pattern > 0 && (i+1)%pattern != 0
+		}
+	case h.ModelType == "qwen2" || h.ModelType == "qwen3":
+		from := 28
+		if h.MaxWindowLayers != nil {
+			from = *h.MaxWindowLayers
+		}
+		use := h.UseSlidingWindow != nil && *h.UseSlidingWindow
+		for i := range sliding {
+			sliding[i] = use && window > 0 && i >= from
+		}
+	case h.ModelType == "mistral":
+		for i := range sliding {
+			sliding[i] = window > 0
+		}
+	}
+	if slices.Contains(sliding, true) {
+		if window <= 0 {
+			return fmt.Errorf("lm: %s: sliding_window is %d but some layers are sliding-window layers (layer_types): it must be positive", path, window)
+		}
+		c.SlidingLayers, c.SlidingWindow = sliding, window
+	}
+	return nil
 }

@@ -27,8 +27,20 @@
 // # Families
 //
 // One file per architecture family: llama.go holds the Llama family (SmolLM2, Llama 2/3,
-// Mistral, Qwen2's attention biases). Every hyper-parameter comes from the model file
-// (Config); none is hard-coded.
+// Mistral, Qwen2's attention biases, Qwen3's QK-norm) and the pieces every family shares;
+// gemma.go holds what Gemma 2 and Gemma 3 change: (1 + w) norms, scaled embeddings, four norms
+// per block, GeGLU, query_pre_attn_scalar, soft-capped attention scores and logits,
+// sliding-window layers with their own rope base; gemma4.go what Gemma 4 adds: per-layer head
+// sizes, keys as values, partial ("proportional") rope, KV sharing, per-layer embeddings, value
+// norm, layer scalars. A multimodal Gemma 3/4 checkpoint (model_type gemma3 or gemma4) loads its
+// language model (text_config; the vision and audio towers are ignored). Every hyper-parameter
+// comes from the model file (Config); none is hard-coded, and a setting the engine does not
+// implement is refused at Load with the config field named (Gemma 4's mixture of experts,
+// bidirectional attention, biases). Gemma in GGUF files is not supported yet.
+//
+// For every family, AllHiddenStates' last entry is after the final norm, as transformers'
+// output_hidden_states (it replaces the last block's output with the normed last_hidden_state);
+// the logit lens (Unembed) applies the final norm, the unembedding and Gemma's final soft-cap.
 //
 // # Errors
 //

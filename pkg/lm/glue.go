@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/chat"
 	"github.com/emotion-probes/emotion-probes/pkg/gguf"
@@ -60,11 +61,17 @@ func chatTemplate(src string, tok *tokenizer.Tokenizer) (*chat.Template, error) 
 }
 
 // hfSource reads weights from a folder's safetensors files.
-type hfSource struct{ f *safetensors.File }
+type hfSource struct {
+	f *safetensors.File
+	// normPlusOne: the checkpoint stores Gemma's norm weights w, used as (1 + w); Read returns
+	// 1 + w (in float32, as transformers adds them), the form GGUF files store.
+	normPlusOne bool
+}
 
 func (s hfSource) Close() error { return s.f.Close() }
 
 func (s hfSource) Read(name string) ([]float32, []int, error) {
+	name = s.find(name)
 	if !s.f.Has(name) {
 		return nil, nil, fmt.Errorf("lm: %s: missing tensor %s: the checkpoint is incomplete or of another architecture", s.f.Path(), name)
 	}
@@ -72,7 +79,33 @@ func (s hfSource) Read(name string) ([]float32, []int, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("lm: %s: tensor %s: %w", s.f.Path(), name, err)
 	}
+	if s.normPlusOne && strings.HasSuffix(name, "norm.weight") {
+		for i := range data {
+			data[i]++
+		}
+	}
 	return data, shape, nil
+}
+
+// find maps a language model's key to where the checkpoint has it: as is, or inside a
+// multimodal Gemma 3/4 checkpoint (language_model.model.*, as transformers saves Gemma 3;
+// model.language_model.*, its in-memory layout; language_model.lm_head.weight).
+func (s hfSource) find(name string) string {
+	if s.f.Has(name) {
+		return name
+	}
+	var alts []string
+	if rest, ok := strings.CutPrefix(name, "model."); ok {
+		alts = []string{"language_model.model." + rest, "model.language_model." + rest}
+	} else {
+		alts = []string{"language_model." + name}
+	}
+	for _, a := range alts {
+		if s.f.Has(a) {
+			return a
+		}
+	}
+	return name
 }
 
 // openHFFolder reads a Hugging Face model folder: config.json, tokenizer.json (with
@@ -105,5 +138,5 @@ func openHFFolder(dir string) (Config, weightSource, *tokenizer.Tokenizer, strin
 		}
 		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
 	}
-	return cfg, hfSource{f}, tok, template, nil
+	return cfg, hfSource{f: f, normPlusOne: cfg.NormPlusOne}, tok, template, nil
 }

@@ -1,6 +1,8 @@
 package lm
 
 import (
+	"slices"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -40,6 +42,14 @@ func causalMask(positions, lengths *Node, numKeys int) *Node {
 	return LogicalAnd(visible, inText)
 }
 
+// slidingMask narrows a causal mask [B, T, S] to a sliding window: query t (at positions[b,t])
+// also needs s > position - window, so it sees the last window positions, itself included
+// (transformers' sliding_window_overlay).
+func slidingMask(mask, positions *Node, window int) *Node {
+	slots := Iota(positions.Graph(), shapes.Make(dtypes.Int32, mask.Shape().Dimensions...), 2)
+	return LogicalAnd(mask, GreaterThan(slots, ExpandAxes(AddScalar(positions, -float64(window)), -1)))
+}
+
 // forwardGraph runs texts of different lengths, right-padded: tokens [B, T], lengths [B],
 // steer [D] and steerScale [B, T] (used when spec.SteerLayer >= 0).
 func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node {
@@ -49,8 +59,7 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 		tokens, lengths := in[nw], in[nw+1]
 		dims := tokens.Shape().Dimensions
 		positions := Iota(g, shapes.Make(dtypes.Int32, dims[0], dims[1]), 1)
-		mask := causalMask(positions, lengths, dims[1])
-		cos, sin := ropeTables(c, positions)
+		at := newAttnInputs(c, positions, lengths, dims[1])
 		self := func(_ int, k, v *Node) (*Node, *Node) { return k, v }
 
 		want := make(map[int]bool)
@@ -58,7 +67,8 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 			want[l] = true
 		}
 		var outs []*Node
-		x := embed(w, tokens)
+		x := embed(c, w, tokens)
+		at.perLayer = perLayerInputs(c, w, tokens, x)
 		deepest := spec.deepest(c)
 		for layer := 0; ; layer++ {
 			if layer == spec.SteerLayer {
@@ -73,7 +83,7 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 			if layer == deepest {
 				break
 			}
-			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, self)
+			x = block(c, &w.Layers[layer], layer, x, at, self)
 		}
 		if spec.Logits {
 			outs = append(outs, unembed(c, w, x))
@@ -85,6 +95,8 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 // prefillGraph reads the prompts (tokens [B, T], lengths [B], steer [D], steerScale [B, T]) and
 // returns the logits at each prompt's last token [B, V] and the KV cache, 2 tensors per layer
 // [B, S, K, hd] (keys then values), holding the prompt in slots 0..length-1 and zeros elsewhere.
+// A layer that reuses another's keys and values (Gemma 4) has no cache of its own: its two
+// entries are placeholders [1], passed through by decodeGraph.
 func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node) []*Node {
 	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
@@ -93,26 +105,30 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 		dims := tokens.Shape().Dimensions
 		b, t := dims[0], dims[1]
 		positions := Iota(g, shapes.Make(dtypes.Int32, b, t), 1)
-		mask := causalMask(positions, lengths, t)
-		cos, sin := ropeTables(c, positions)
+		at := newAttnInputs(c, positions, lengths, t)
 		inText := ExpandAxes(LessThan(positions, ExpandAxes(lengths, -1)), 2, 3) // [B, T, 1, 1]
 
-		caches := make([]*Node, 0, 2*c.NumLayers)
+		caches := make([]*Node, 2*c.NumLayers)
+		for i := range caches {
+			caches[i] = Zeros(g, shapes.Make(dtypes.Float32, 1)) // replaced below, except for shared layers
+		}
 		toCache := func(x *Node) *Node { // [B, T, K, hd] -> [B, S, K, hd], padding zeroed
 			x = Where(BroadcastToShape(inText, x.Shape()), x, ZerosLike(x))
-			pad := Zeros(g, shapes.Make(x.DType(), b, cacheLen-t, c.NumKVHeads, c.HeadDim))
+			kd := x.Shape().Dimensions
+			pad := Zeros(g, shapes.Make(x.DType(), b, cacheLen-t, kd[2], kd[3]))
 			return Concatenate([]*Node{x, pad}, 1)
 		}
-		self := func(_ int, k, v *Node) (*Node, *Node) {
-			caches = append(caches, toCache(k), toCache(v))
+		self := func(layer int, k, v *Node) (*Node, *Node) {
+			caches[2*layer], caches[2*layer+1] = toCache(k), toCache(v)
 			return k, v
 		}
-		x := embed(w, tokens)
+		x := embed(c, w, tokens)
+		at.perLayer = perLayerInputs(c, w, tokens, x)
 		for layer := range c.NumLayers {
 			if layer == steerLayer {
 				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, -1)))
 			}
-			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, self)
+			x = block(c, &w.Layers[layer], layer, x, at, self)
 		}
 		last := Gather(x, Stack([]*Node{Iota(g, shapes.Make(dtypes.Int32, b), 0), AddScalar(lengths, -1)}, -1)) // [B, D]
 		return append([]*Node{unembed(c, w, last)}, caches...)
@@ -130,25 +146,26 @@ func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 		caches := in[nw+4:]
 		b := tokens.Shape().Dimensions[0]
 		cacheLen := caches[0].Shape().Dimensions[1]
-		pos := ExpandAxes(positions, -1)                           // [B, 1]
-		mask := causalMask(pos, AddScalar(positions, 1), cacheLen) // [B, 1, S]
-		cos, sin := ropeTables(c, pos)
+		pos := ExpandAxes(positions, -1)                               // [B, 1]
+		at := newAttnInputs(c, pos, AddScalar(positions, 1), cacheLen) // masks [B, 1, S]
 		// Each sequence writes its new key and value at (b, position[b]); those slots are still
 		// zero, so a scatter-add is a write.
 		where := Stack([]*Node{Iota(g, shapes.Make(dtypes.Int32, b), 0), positions}, -1) // [B, 2]
-		newCaches := make([]*Node, len(caches))
+		newCaches := slices.Clone(caches)                                                // shared layers' placeholders pass through
 		cached := func(layer int, k, v *Node) (*Node, *Node) {
-			kc := ScatterSum(caches[2*layer], where, Reshape(k, b, c.NumKVHeads, c.HeadDim), false, true)
-			vc := ScatterSum(caches[2*layer+1], where, Reshape(v, b, c.NumKVHeads, c.HeadDim), false, true)
+			kd := k.Shape().Dimensions // [B, 1, K, hd]
+			kc := ScatterSum(caches[2*layer], where, Reshape(k, b, kd[2], kd[3]), false, true)
+			vc := ScatterSum(caches[2*layer+1], where, Reshape(v, b, kd[2], kd[3]), false, true)
 			newCaches[2*layer], newCaches[2*layer+1] = kc, vc
 			return kc, vc
 		}
-		x := embed(w, ExpandAxes(tokens, -1)) // [B, 1, D]
+		x := embed(c, w, ExpandAxes(tokens, -1)) // [B, 1, D]
+		at.perLayer = perLayerInputs(c, w, ExpandAxes(tokens, -1), x)
 		for layer := range c.NumLayers {
 			if layer == steerLayer {
 				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, -1)))
 			}
-			x = block(c, &w.Layers[layer], layer, x, cos, sin, mask, cached)
+			x = block(c, &w.Layers[layer], layer, x, at, cached)
 		}
 		logits := Reshape(unembed(c, w, x), b, w.LMHead.Shape().Dimensions[0])
 		return append([]*Node{logits}, newCaches...)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads like maths
@@ -26,10 +28,16 @@ type llamaLayer struct {
 	InputLayernorm         *Node // input_layernorm [D]
 	QKV                    *Node // q_proj, k_proj, v_proj stacked: [(H+2K)*hd, D]
 	QKVBias                *Node // their biases stacked [(H+2K)*hd]; nil without attention biases
+	QNorm, KNorm           *Node // self_attn.q_norm, k_norm [hd]; nil without QK-norm (Qwen3, Gemma 3)
 	OProj                  *Node // o_proj [D, H*hd]
-	PostAttentionLayernorm *Node // post_attention_layernorm [D]
-	GateUp                 *Node // gate_proj, up_proj stacked: [2F, D]
-	DownProj               *Node // down_proj [D, F]
+	PostAttentionLayernorm *Node // post_attention_layernorm [D]: before the MLP (Llama), after attention (Gemma)
+	// pre_ and post_feedforward_layernorm [D]: Gemma's norms around the MLP; nil elsewhere.
+	PreFeedforwardLayernorm, PostFeedforwardLayernorm *Node
+	GateUp                                            *Node // gate_proj, up_proj stacked: [2F, D]
+	DownProj                                          *Node // down_proj [D, F]
+	// Gemma 4 (gemma4.go): per_layer_input_gate [P, D], per_layer_projection [D, P],
+	// post_per_layer_input_norm [D], layer_scalar [1]; nil elsewhere.
+	PerLayerInputGate, PerLayerProjection, PostPerLayerInputNorm, LayerScalar *Node
 }
 
 // llamaWeights holds the model's weights as graph nodes.
@@ -38,56 +46,111 @@ type llamaWeights struct {
 	Layers      []llamaLayer
 	Norm        *Node // model.norm [D]
 	LMHead      *Node // lm_head [V, D]; the embedding matrix when tied
+	// Gemma 4's per-layer embeddings (gemma4.go): embed_tokens_per_layer [V', L*P],
+	// per_layer_model_projection [L*P, D], per_layer_projection_norm [P]; nil elsewhere.
+	EmbedTokensPerLayer, PerLayerModelProjection, PerLayerProjectionNorm *Node
 }
 
 // llamaWeightNames lists the checkpoint keys of the Llama family.
 func llamaWeightNames(c Config) []string {
-	names := []string{"model.embed_tokens.weight"}
-	for i := range c.NumLayers {
-		for _, k := range llamaLayerKeys(c) {
-			names = append(names, fmt.Sprintf("model.layers.%d.%s", i, k))
-		}
-	}
-	names = append(names, "model.norm.weight")
-	if !c.TieWordEmbeddings {
-		names = append(names, "lm_head.weight")
+	var names []string
+	for _, slot := range weightSlots(c) {
+		names = append(names, slot...)
 	}
 	return names
 }
 
-// llamaLayerKeys are one block's checkpoint keys, without the "model.layers.{i}." prefix.
-func llamaLayerKeys(c Config) []string {
-	keys := []string{"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"}
-	if c.AttentionBias {
-		keys = append(keys, "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias")
+// weightSlots lists the graphs' weight inputs in order, each as the checkpoint keys it is made
+// of: one key, or several stacked along the rows (Q, K, V; gate and up).
+func weightSlots(c Config) [][]string {
+	slots := [][]string{{"model.embed_tokens.weight"}}
+	if c.PerLayerInputSize > 0 {
+		slots = append(slots, []string{"model.embed_tokens_per_layer.weight"},
+			[]string{"model.per_layer_model_projection.weight"}, []string{"model.per_layer_projection_norm.weight"})
 	}
-	return append(keys, "self_attn.o_proj.weight", "post_attention_layernorm.weight",
-		"mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight")
+	for i := range c.NumLayers {
+		for _, keys := range layerSlots(c, i) {
+			full := make([]string, len(keys))
+			for k, key := range keys {
+				full[k] = fmt.Sprintf("model.layers.%d.%s", i, key)
+			}
+			slots = append(slots, full)
+		}
+	}
+	slots = append(slots, []string{"model.norm.weight"})
+	if !c.TieWordEmbeddings {
+		slots = append(slots, []string{"lm_head.weight"})
+	}
+	return slots
+}
+
+// layerSlots are block i's weight inputs, keys without the "model.layers.{i}." prefix. A block
+// that shares another's keys and values (Gemma 4) has no k and v weights; one with
+// attention_k_eq_v has no v_proj.
+func layerSlots(c Config, i int) [][]string {
+	own := c.kvSource(i) == i
+	qkv := []string{"self_attn.q_proj"}
+	if own {
+		qkv = append(qkv, "self_attn.k_proj")
+		if c.hasV(i) {
+			qkv = append(qkv, "self_attn.v_proj")
+		}
+	}
+	suffixed := func(suffix string) []string {
+		out := make([]string, len(qkv))
+		for k, q := range qkv {
+			out[k] = q + suffix
+		}
+		return out
+	}
+	slots := [][]string{{"input_layernorm.weight"}, suffixed(".weight")}
+	if c.AttentionBias {
+		slots = append(slots, suffixed(".bias"))
+	}
+	if c.QKNorm {
+		slots = append(slots, []string{"self_attn.q_norm.weight"})
+		if own {
+			slots = append(slots, []string{"self_attn.k_norm.weight"})
+		}
+	}
+	slots = append(slots, []string{"self_attn.o_proj.weight"}, []string{"post_attention_layernorm.weight"})
+	if c.SandwichNorms {
+		slots = append(slots, []string{"pre_feedforward_layernorm.weight"}, []string{"post_feedforward_layernorm.weight"})
+	}
+	slots = append(slots, []string{"mlp.gate_proj.weight", "mlp.up_proj.weight"}, []string{"mlp.down_proj.weight"})
+	if c.PerLayerInputSize > 0 {
+		slots = append(slots, []string{"per_layer_input_gate.weight"}, []string{"per_layer_projection.weight"},
+			[]string{"post_per_layer_input_norm.weight"})
+	}
+	if c.LayerScalars {
+		slots = append(slots, []string{"layer_scalar"})
+	}
+	return slots
 }
 
 // packLlamaWeights arranges checkpoint tensors (by key) into the graphs' input order, stacking
 // the projections that llamaLayer stacks.
 func packLlamaWeights(c Config, w map[string]*tensors.Tensor) []*tensors.Tensor {
-	out := []*tensors.Tensor{w["model.embed_tokens.weight"]}
-	for i := range c.NumLayers {
-		p := fmt.Sprintf("model.layers.%d.", i)
-		out = append(out, w[p+"input_layernorm.weight"],
-			stackRows(w[p+"self_attn.q_proj.weight"], w[p+"self_attn.k_proj.weight"], w[p+"self_attn.v_proj.weight"]))
-		if c.AttentionBias {
-			out = append(out, stackRows(w[p+"self_attn.q_proj.bias"], w[p+"self_attn.k_proj.bias"], w[p+"self_attn.v_proj.bias"]))
+	var out []*tensors.Tensor
+	for _, slot := range weightSlots(c) {
+		if len(slot) == 1 {
+			out = append(out, w[slot[0]])
+			continue
 		}
-		out = append(out, w[p+"self_attn.o_proj.weight"], w[p+"post_attention_layernorm.weight"],
-			stackRows(w[p+"mlp.gate_proj.weight"], w[p+"mlp.up_proj.weight"]), w[p+"mlp.down_proj.weight"])
-	}
-	out = append(out, w["model.norm.weight"])
-	if !c.TieWordEmbeddings {
-		out = append(out, w["lm_head.weight"])
+		parts := make([]*tensors.Tensor, len(slot))
+		for k, key := range slot {
+			parts[k] = w[key]
+		}
+		out = append(out, stackRows(parts...))
 	}
 	return out
 }
 
 // stackRows concatenates tensors along their first axis.
 func stackRows(parts ...*tensors.Tensor) *tensors.Tensor {
+	if isBlocks(parts[0]) {
+		return stackBlocks(parts...) // quantized weights (quant.go)
+	}
 	var data []float32
 	dims := slices.Clone(parts[0].Shape().Dimensions)
 	dims[0] = 0
@@ -104,38 +167,79 @@ func stackRows(parts ...*tensors.Tensor) *tensors.Tensor {
 
 // bindLlamaWeights maps the graph's weight inputs (packLlamaWeights order) to their roles.
 func bindLlamaWeights(c Config, in []*Node) *llamaWeights {
-	next := func() *Node { n := in[0]; in = in[1:]; return n }
-	w := &llamaWeights{EmbedTokens: next(), Layers: make([]llamaLayer, c.NumLayers)}
-	for i := range w.Layers {
-		l := &w.Layers[i]
-		l.InputLayernorm, l.QKV = next(), next()
-		if c.AttentionBias {
-			l.QKVBias = next()
+	w := &llamaWeights{Layers: make([]llamaLayer, c.NumLayers)}
+	layer := -1
+	for k, slot := range weightSlots(c) {
+		name := slot[0]
+		if rest, ok := strings.CutPrefix(name, "model.layers."); ok {
+			idx, key, _ := strings.Cut(rest, ".")
+			layer, _ = strconv.Atoi(idx)
+			name = key
 		}
-		l.OProj, l.PostAttentionLayernorm, l.GateUp, l.DownProj = next(), next(), next(), next()
+		n := in[k]
+		var l *llamaLayer
+		if layer >= 0 {
+			l = &w.Layers[layer]
+		}
+		switch name {
+		case "model.embed_tokens.weight":
+			w.EmbedTokens = n
+		case "model.embed_tokens_per_layer.weight":
+			w.EmbedTokensPerLayer = n
+		case "model.per_layer_model_projection.weight":
+			w.PerLayerModelProjection = n
+		case "model.per_layer_projection_norm.weight":
+			w.PerLayerProjectionNorm = n
+		case "model.norm.weight":
+			w.Norm = n
+		case "lm_head.weight":
+			w.LMHead = n
+		case "input_layernorm.weight":
+			l.InputLayernorm = n
+		case "self_attn.q_proj.weight":
+			l.QKV = n
+		case "self_attn.q_proj.bias":
+			l.QKVBias = n
+		case "self_attn.q_norm.weight":
+			l.QNorm = n
+		case "self_attn.k_norm.weight":
+			l.KNorm = n
+		case "self_attn.o_proj.weight":
+			l.OProj = n
+		case "post_attention_layernorm.weight":
+			l.PostAttentionLayernorm = n
+		case "pre_feedforward_layernorm.weight":
+			l.PreFeedforwardLayernorm = n
+		case "post_feedforward_layernorm.weight":
+			l.PostFeedforwardLayernorm = n
+		case "mlp.gate_proj.weight":
+			l.GateUp = n
+		case "mlp.down_proj.weight":
+			l.DownProj = n
+		case "per_layer_input_gate.weight":
+			l.PerLayerInputGate = n
+		case "per_layer_projection.weight":
+			l.PerLayerProjection = n
+		case "post_per_layer_input_norm.weight":
+			l.PostPerLayerInputNorm = n
+		case "layer_scalar":
+			l.LayerScalar = n
+		default:
+			panic("lm: no role for weight " + slot[0])
+		}
 	}
-	w.Norm = next()
-	w.LMHead = w.EmbedTokens
-	if !c.TieWordEmbeddings {
-		w.LMHead = next()
+	if w.LMHead == nil {
+		w.LMHead = w.EmbedTokens
 	}
 	return w
 }
 
 // numWeightInputs is how many weight inputs the graphs take.
-func numWeightInputs(c Config) int {
-	n := 2 + 6*c.NumLayers // embeddings, 6 per block, final norm
-	if c.AttentionBias {
-		n += c.NumLayers
-	}
-	if !c.TieWordEmbeddings {
-		n++
-	}
-	return n
-}
+func numWeightInputs(c Config) int { return len(weightSlots(c)) }
 
 // linear is x·Wᵀ (+ b) for x [..., in] and W [out, in].
 func linear(x, w, b *Node) *Node {
+	w = dequantize(w) // a quantized weight is expanded here, at use (quant.go)
 	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 	if b != nil {
 		y = Add(y, ExpandLeftToRank(b, y.Rank()))
@@ -143,22 +247,42 @@ func linear(x, w, b *Node) *Node {
 	return y
 }
 
-// rmsNorm is x / sqrt(mean(x²) + eps) * w over the last axis, in float32 as transformers does.
+// rmsNorm is x / sqrt(mean(x²) + eps) * w over the last axis, in float32 as transformers does;
+// a nil w is no scale (Gemma 4's value norm).
 func rmsNorm(x, w *Node, eps float64) *Node {
 	variance := ReduceAndKeep(Square(x), ReduceMean, -1)
-	return Mul(Mul(x, Rsqrt(AddScalar(variance, eps))), ExpandLeftToRank(w, x.Rank()))
+	x = Mul(x, Rsqrt(AddScalar(variance, eps)))
+	if w == nil {
+		return x
+	}
+	return Mul(x, ExpandLeftToRank(w, x.Rank()))
 }
 
 // ropeTables gives cos and sin of the rotary angles, [B, T, 1, hd/2], for positions [B, T].
 // The frequencies follow transformers: inv_freq[i] = theta^(-2i/hd), computed in float32.
-func ropeTables(c Config, positions *Node) (cos, sin *Node) {
+// hd is the head size of the layers it serves (Gemma 4's differ by layer type).
+func ropeTables(c Config, r Rope, hd int, positions *Node) (cos, sin *Node) {
 	g := positions.Graph()
-	half := c.HeadDim / 2
+	half := hd / 2
 	invFreq := make([]float32, half)
 	for i := range invFreq {
-		invFreq[i] = float32(1 / math.Pow(c.RopeTheta, float64(2*i)/float64(c.HeadDim)))
+		invFreq[i] = float32(1 / math.Pow(r.Theta, float64(2*i)/float64(hd)))
 	}
-	if s := c.RopeScaling; s != nil {
+	switch s := r.Scaling; {
+	case s == nil:
+	case s.Type == "linear": // transformers' _compute_linear_scaling_rope_parameters, in float32
+		for i := range invFreq {
+			invFreq[i] /= float32(s.Factor)
+		}
+	case s.Type == "proportional": // _compute_proportional_rope_parameters: the rest do not rotate
+		rotated := int(s.PartialRotary * float64(hd) / 2)
+		for i := range invFreq {
+			if i >= rotated {
+				invFreq[i] = 0
+			}
+			invFreq[i] /= float32(s.Factor)
+		}
+	default:
 		llama3ScaleFrequencies(invFreq, s)
 	}
 	angles := Mul(ExpandAxes(ConvertDType(positions, dtypes.Float32), -1), ExpandLeftToRank(Const(g, invFreq), 3)) // [B, T, hd/2]
@@ -200,51 +324,168 @@ func applyRope(x, cos, sin *Node) *Node {
 // where mask [B, T, S] says which keys each query may see. Returns [B, T, H*hd].
 func attend(c Config, q, k, v, mask *Node) *Node {
 	dims := q.Shape().Dimensions
-	b, t := dims[0], dims[1]
-	groups := c.NumHeads / c.NumKVHeads
-	q = Reshape(q, b, t, c.NumKVHeads, groups, c.HeadDim)                                        // [B, T, K, G, hd]
-	scores := Einsum("btkgd,bskd->bkgts", q, k)                                                  // [B, K, G, T, S]
-	scores = MulScalar(scores, 1/math.Sqrt(float64(c.HeadDim)))                                  //
+	b, t, hd := dims[0], dims[1], dims[3]
+	kvHeads := k.Shape().Dimensions[2]
+	groups := c.NumHeads / kvHeads
+	q = Reshape(q, b, t, kvHeads, groups, hd)   // [B, T, K, G, hd]
+	scores := Einsum("btkgd,bskd->bkgts", q, k) // [B, K, G, T, S]
+	scale := c.QueryScale
+	if scale == 0 {
+		scale = 1 / math.Sqrt(float64(hd))
+	}
+	scores = MulScalar(scores, scale)
+	if c.AttnSoftcap > 0 { // Gemma 2: scores squashed smoothly into (-cap, cap), before the mask
+		scores = softcap(scores, c.AttnSoftcap)
+	}
 	probs := MaskedSoftmax(scores, BroadcastToShape(ExpandAxes(mask, 1, 2), scores.Shape()), -1) // over S
 	out := Einsum("bkgts,bskd->btkgd", probs, v)                                                 // [B, T, K, G, hd]
-	return Reshape(out, b, t, c.NumHeads*c.HeadDim)
+	return Reshape(out, b, t, c.NumHeads*hd)
 }
 
 // kvWriter decides where a block's new keys and values go and what it attends over: either the
 // current positions alone (a full forward pass) or a KV cache (generation).
 type kvWriter func(layer int, k, v *Node) (keys, values *Node)
 
-// block runs decoder block l on the residual stream x [B, T, D].
-func block(c Config, l *llamaLayer, layer int, x, cos, sin, mask *Node, kv kvWriter) *Node {
-	dims := x.Shape().Dimensions
+// attnInputs is what every block's attention needs besides its weights, built once per graph:
+// the rotary tables and the mask of global layers, and those of sliding-window layers (the same
+// nodes when the model has no sliding layers or no separate local rope).
+type attnInputs struct {
+	cos, sin, mask                *Node // global layers: cos, sin [B, T, 1, hd/2], mask [B, T, S]
+	localCos, localSin, localMask *Node // sliding-window layers
+	perLayer                      *Node // Gemma 4's per-layer inputs [B, T, L, P] (perLayerInputs); nil elsewhere
+	// shared holds each block's keys and values [B, S, K, hd] as it attends over them, for the
+	// blocks that reuse them (Gemma 4's KV sharing; kvSource).
+	shared map[int][2]*Node
+}
+
+// newAttnInputs builds the attention inputs for queries at positions [B, T] over numKeys key
+// slots, of which the first lengths[b] hold text b.
+func newAttnInputs(c Config, positions, lengths *Node, numKeys int) attnInputs {
+	a := attnInputs{shared: map[int][2]*Node{}}
+	a.mask = causalMask(positions, lengths, numKeys)
+	globalHD, localHD := c.HeadDim, c.HeadDim // Gemma 4's global and sliding layers differ
+	for l := range c.NumLayers {
+		if c.sliding(l) {
+			localHD = c.headDim(l)
+		} else {
+			globalHD = c.headDim(l)
+		}
+	}
+	a.cos, a.sin = ropeTables(c, Rope{Theta: c.RopeTheta, Scaling: c.RopeScaling}, globalHD, positions)
+	a.localCos, a.localSin, a.localMask = a.cos, a.sin, a.mask
+	if c.LocalRope != nil || localHD != globalHD {
+		local := Rope{Theta: c.RopeTheta, Scaling: c.RopeScaling}
+		if c.LocalRope != nil {
+			local = *c.LocalRope
+		}
+		a.localCos, a.localSin = ropeTables(c, local, localHD, positions)
+	}
+	if c.SlidingLayers != nil {
+		a.localMask = slidingMask(a.mask, positions, c.SlidingWindow)
+	}
+	return a
+}
+
+// forLayer picks the rotary tables and mask of a layer's kind.
+func (a attnInputs) forLayer(c Config, layer int) (cos, sin, mask *Node) {
+	if c.SlidingLayers != nil && c.SlidingLayers[layer] {
+		return a.localCos, a.localSin, a.localMask
+	}
+	return a.cos, a.sin, a.mask
+}
+
+// block runs decoder block l on the residual stream x [B, T, D]: "norm, attention, add; norm,
+// MLP, add", or Gemma's sandwich of norms (gemma.go).
+func block(c Config, l *llamaLayer, layer int, x *Node, at attnInputs, kv kvWriter) *Node {
+	if c.SandwichNorms {
+		return gemmaBlock(c, l, layer, x, at, kv)
+	}
+	x = Add(x, attention(c, l, layer, rmsNorm(x, l.InputLayernorm, c.RMSNormEps), at, kv))
+	return Add(x, mlp(c, l, rmsNorm(x, l.PostAttentionLayernorm, c.RMSNormEps)))
+}
+
+// attention is a block's self-attention on the normed stream h [B, T, D]: project, (QK-norm),
+// rotate, attend, project back. Returns [B, T, D], to be added to the residual stream.
+func attention(c Config, l *llamaLayer, layer int, h *Node, at attnInputs, kv kvWriter) *Node {
+	dims := h.Shape().Dimensions
 	b, t := dims[0], dims[1]
-
-	// Attention: norm, project, rotate, attend, project back, add to the residual stream.
-	h := rmsNorm(x, l.InputLayernorm, c.RMSNormEps)
+	hd, kvHeads := c.headDim(layer), c.kvHeads(layer)
 	qkv := linear(h, l.QKV, l.QKVBias) // [B, T, (H+2K)*hd]
-	qSize, kvSize := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
-	q := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(0, qSize)), b, t, c.NumHeads, c.HeadDim)
-	k := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(qSize, qSize+kvSize)), b, t, c.NumKVHeads, c.HeadDim)
-	v := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(qSize+kvSize)), b, t, c.NumKVHeads, c.HeadDim)
-	q, k = applyRope(q, cos, sin), applyRope(k, cos, sin)
+	qSize, kvSize := c.NumHeads*hd, kvHeads*hd
+	q := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(0, qSize)), b, t, c.NumHeads, hd)
+	if c.QKNorm { // each head's q and k normed over hd, before the rotation
+		q = rmsNorm(q, l.QNorm, c.RMSNormEps)
+	}
+	cos, sin, mask := at.forLayer(c, layer)
+	q = applyRope(q, cos, sin)
+	if src := c.kvSource(layer); src != layer { // Gemma 4: attend over an earlier block's keys and values
+		kvs := at.shared[src]
+		return linear(attend(c, q, kvs[0], kvs[1], mask), l.OProj, nil)
+	}
+	k := Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(qSize, qSize+kvSize)), b, t, kvHeads, hd)
+	v := k // Gemma 4's attention_k_eq_v: the values are the keys' projection
+	if c.hasV(layer) {
+		v = Reshape(Slice(qkv, AxisRange(), AxisRange(), AxisRange(qSize+kvSize)), b, t, kvHeads, hd)
+	}
+	if c.QKNorm {
+		k = rmsNorm(k, l.KNorm, c.RMSNormEps)
+	}
+	if c.VNorm {
+		v = rmsNorm(v, nil, c.RMSNormEps)
+	}
+	k = applyRope(k, cos, sin)
 	keys, values := kv(layer, k, v)
-	x = Add(x, linear(attend(c, q, keys, values, mask), l.OProj, nil))
-
-	// MLP (SwiGLU): norm, down(silu(gate(h)) * up(h)), add.
-	h = rmsNorm(x, l.PostAttentionLayernorm, c.RMSNormEps)
-	gateUp := linear(h, l.GateUp, nil) // [B, T, 2F]
-	gate := Slice(gateUp, AxisRange(), AxisRange(), AxisRange(0, c.IntermediateSize))
-	up := Slice(gateUp, AxisRange(), AxisRange(), AxisRange(c.IntermediateSize))
-	h = Mul(Mul(gate, Sigmoid(gate)), up)
-	return Add(x, linear(h, l.DownProj, nil))
+	at.shared[layer] = [2]*Node{keys, values}
+	return linear(attend(c, q, keys, values, mask), l.OProj, nil)
 }
 
-// embed looks up the token embeddings: tokens [B, T] -> [B, T, D].
-func embed(w *llamaWeights, tokens *Node) *Node {
-	return Gather(w.EmbedTokens, ExpandAxes(tokens, -1))
+// mlp is the gated MLP on the normed stream h [B, T, D]: down(act(gate(h)) * up(h)), SwiGLU with
+// silu, GeGLU with gelu. Returns [B, T, D].
+func mlp(c Config, l *llamaLayer, h *Node) *Node {
+	gateUp := linear(h, l.GateUp, nil)    // [B, T, 2F]
+	f := gateUp.Shape().Dimensions[2] / 2 // F differs per block in Gemma 4 (DoubleWideMLP)
+	gate := Slice(gateUp, AxisRange(), AxisRange(), AxisRange(0, f))
+	up := Slice(gateUp, AxisRange(), AxisRange(), AxisRange(f))
+	return linear(Mul(activations[c.HiddenAct](gate), up), l.DownProj, nil)
 }
 
-// unembed is the final norm followed by the unembedding: x [..., D] -> logits [..., V].
+// activations are the MLP's gate activations by their transformers name (ACT2FN).
+var activations = map[string]func(*Node) *Node{
+	"":                  silu,
+	"silu":              silu,
+	"gelu_pytorch_tanh": geluTanh,
+	"gelu_new":          geluTanh,
+}
+
+func silu(x *Node) *Node { return Mul(x, Sigmoid(x)) }
+
+// geluTanh is GELU's tanh approximation, 0.5x(1 + tanh(sqrt(2/π)(x + 0.044715x³))), torch's
+// gelu(approximate="tanh").
+func geluTanh(x *Node) *Node {
+	inner := MulScalar(Add(x, MulScalar(Mul(x, Square(x)), 0.044715)), math.Sqrt(2/math.Pi))
+	return Mul(MulScalar(x, 0.5), OnePlus(Tanh(inner)))
+}
+
+// softcap is cap * tanh(x / cap): Gemma's smooth clipping of attention scores and logits.
+func softcap(x *Node, limit float64) *Node {
+	return MulScalar(Tanh(MulScalar(x, 1/limit)), limit)
+}
+
+// embed looks up the token embeddings: tokens [B, T] -> [B, T, D] (scaled, in Gemma).
+func embed(c Config, w *llamaWeights, tokens *Node) *Node {
+	x := dequantize(Gather(w.EmbedTokens, ExpandAxes(tokens, -1))) // quantized: only the rows read are expanded
+	if c.EmbedScale != 0 {
+		x = MulScalar(x, c.EmbedScale)
+	}
+	return x
+}
+
+// unembed is the final norm followed by the unembedding (and Gemma's final soft-cap):
+// x [..., D] -> logits [..., V].
 func unembed(c Config, w *llamaWeights, x *Node) *Node {
-	return linear(rmsNorm(x, w.Norm, c.RMSNormEps), w.LMHead, nil)
+	logits := linear(rmsNorm(x, w.Norm, c.RMSNormEps), w.LMHead, nil)
+	if c.FinalSoftcap > 0 {
+		logits = softcap(logits, c.FinalSoftcap)
+	}
+	return logits
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/gguf"
@@ -14,6 +15,9 @@ import (
 // LoadOptions controls Load.
 type LoadOptions struct {
 	Backend string // see NewBackend; "" is the pure-Go CPU backend; resolve "auto" with ResolveBackend first
+	// Quantize stores the weight matrices quantized, expanded inside the graph at use (quant.go):
+	// QuantizeNone ("" too) is float32, Quantize8Bit and Quantize4Bit are blocks of 8 or 4 bits.
+	Quantize Quantize
 }
 
 // Load reads a model from a GGUF file or a Hugging Face folder (config.json, tokenizer.json,
@@ -54,17 +58,24 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	m := &Model{Config: cfg, Tokenizer: tok, Path: path, backend: backend}
 	m.Chat, m.chatErr = chatTemplate(template, tok)
 	byName := make(map[string]*tensors.Tensor)
+	quantize, err := ParseQuantize(string(opts.Quantize))
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range llamaWeightNames(cfg) {
-		data, shape, err := src.Read(name)
+		t, shape, err := readWeight(src, name, quantize)
 		if err != nil {
 			return nil, err
 		}
 		if want := expectedShape(cfg, name); !equalInts(shape, want) {
 			return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
 		}
-		byName[name] = tensors.FromFlatDataAndDimensions(data, shape...)
+		byName[name] = t
 	}
 	m.weights = packLlamaWeights(cfg, byName)
+	if err := m.weightsToDevice(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -76,12 +87,35 @@ type weightSource interface {
 
 // expectedShape is the shape config c implies for checkpoint key name.
 func expectedShape(c Config, name string) []int {
-	d, q, kv := c.HiddenSize, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	layer, hd, kvHeads, f := 0, c.HeadDim, c.NumKVHeads, c.IntermediateSize
+	if rest, ok := strings.CutPrefix(name, "model.layers."); ok { // block sizes may differ (Gemma 4)
+		idx, _, _ := strings.Cut(rest, ".")
+		layer, _ = strconv.Atoi(idx)
+		hd, kvHeads, f = c.headDim(layer), c.kvHeads(layer), c.ffn(layer)
+	}
+	d, q, kv := c.HiddenSize, c.NumHeads*hd, kvHeads*hd
+	lp := c.NumLayers * c.PerLayerInputSize
 	switch {
 	case name == "model.embed_tokens.weight", name == "lm_head.weight":
 		return []int{c.VocabSize, d}
+	case name == "model.embed_tokens_per_layer.weight": // Gemma 4
+		return []int{c.PerLayerVocab, lp}
+	case name == "model.per_layer_model_projection.weight":
+		return []int{lp, d}
+	case name == "model.per_layer_projection_norm.weight":
+		return []int{c.PerLayerInputSize}
+	case strings.HasSuffix(name, "per_layer_input_gate.weight"):
+		return []int{c.PerLayerInputSize, d}
+	case strings.HasSuffix(name, "per_layer_projection.weight"):
+		return []int{d, c.PerLayerInputSize}
+	case strings.HasSuffix(name, "post_per_layer_input_norm.weight"):
+		return []int{d}
+	case strings.HasSuffix(name, "layer_scalar"):
+		return []int{1}
 	case strings.HasSuffix(name, "layernorm.weight"), name == "model.norm.weight":
 		return []int{d}
+	case strings.HasSuffix(name, "q_norm.weight"), strings.HasSuffix(name, "k_norm.weight"):
+		return []int{hd}
 	case strings.HasSuffix(name, "q_proj.weight"):
 		return []int{q, d}
 	case strings.HasSuffix(name, "k_proj.weight"), strings.HasSuffix(name, "v_proj.weight"):
@@ -93,9 +127,9 @@ func expectedShape(c Config, name string) []int {
 	case strings.HasSuffix(name, "o_proj.weight"):
 		return []int{d, q}
 	case strings.HasSuffix(name, "gate_proj.weight"), strings.HasSuffix(name, "up_proj.weight"):
-		return []int{c.IntermediateSize, d}
+		return []int{f, d}
 	case strings.HasSuffix(name, "down_proj.weight"):
-		return []int{d, c.IntermediateSize}
+		return []int{d, f}
 	}
 	panic("lm: no expected shape for " + name)
 }
@@ -123,6 +157,8 @@ var ggufNames = map[string]string{
 	"model.layers.{i}.self_attn.k_proj.weight":         "blk.{i}.attn_k.weight",
 	"model.layers.{i}.self_attn.v_proj.weight":         "blk.{i}.attn_v.weight",
 	"model.layers.{i}.self_attn.q_proj.bias":           "blk.{i}.attn_q.bias",
+	"model.layers.{i}.self_attn.q_norm.weight":         "blk.{i}.attn_q_norm.weight",
+	"model.layers.{i}.self_attn.k_norm.weight":         "blk.{i}.attn_k_norm.weight",
 	"model.layers.{i}.self_attn.k_proj.bias":           "blk.{i}.attn_k.bias",
 	"model.layers.{i}.self_attn.v_proj.bias":           "blk.{i}.attn_v.bias",
 	"model.layers.{i}.self_attn.o_proj.weight":         "blk.{i}.attn_output.weight",
@@ -162,25 +198,34 @@ func (s ggufSource) Read(hf string) ([]float32, []int, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("lm: %s: tensor %s (%s): %w", s.f.Path(), name, hf, err)
 	}
-	if s.cfg.Architecture == "llama" || s.cfg.Architecture == "mistral" {
-		switch {
-		case strings.HasSuffix(hf, "q_proj.weight"), strings.HasSuffix(hf, "q_proj.bias"):
-			data = unpermuteRows(data, shape, s.cfg.NumHeads)
-		case strings.HasSuffix(hf, "k_proj.weight"), strings.HasSuffix(hf, "k_proj.bias"):
-			data = unpermuteRows(data, shape, s.cfg.NumKVHeads)
-		}
+	if heads := s.permutedHeads(hf); heads > 0 {
+		data = unpermuteRows(data, shape, heads)
 	}
 	return data, shape, nil
 }
 
+// permutedHeads is the number of heads whose rows llama.cpp's converter reordered in tensor hf
+// (Q and K of Llama and Mistral), or 0.
+func (s ggufSource) permutedHeads(hf string) int {
+	if s.cfg.Architecture == "llama" || s.cfg.Architecture == "mistral" {
+		switch {
+		case strings.HasSuffix(hf, "q_proj.weight"), strings.HasSuffix(hf, "q_proj.bias"):
+			return s.cfg.NumHeads
+		case strings.HasSuffix(hf, "k_proj.weight"), strings.HasSuffix(hf, "k_proj.bias"):
+			return s.cfg.NumKVHeads
+		}
+	}
+	return 0
+}
+
 // unpermuteRows maps llama.cpp's row order back to Hugging Face's: within each head, GGUF row
-// 2i+j holds Hugging Face row j*hd/2+i.
-func unpermuteRows(data []float32, shape []int, heads int) []float32 {
+// 2i+j holds Hugging Face row j*hd/2+i. T is float32, or byte for rows of quantized blocks.
+func unpermuteRows[T any](data []T, shape []int, heads int) []T {
 	rows := shape[0]
 	cols := len(data) / rows
 	hd := rows / heads
 	half := hd / 2
-	out := make([]float32, len(data))
+	out := make([]T, len(data))
 	for h := range heads {
 		for i := range half {
 			for j := range 2 {
@@ -221,6 +266,9 @@ func ggufConfig(f *gguf.File) (Config, error) {
 	if err := checkArchitecture(arch, f.Path()); err != nil {
 		return Config{}, err
 	}
+	if strings.HasPrefix(arch, "gemma") {
+		return Config{}, fmt.Errorf("lm: %s: Gemma in GGUF files is not supported yet (its metadata keys and norm layout differ): load the Hugging Face folder instead", f.Path())
+	}
 	geti := func(key string) int { v, _ := f.Uint(arch + "." + key); return int(v) }
 	getf := func(key string, def float64) float64 {
 		if v, ok := f.Float(arch + "." + key); ok {
@@ -240,6 +288,7 @@ func ggufConfig(f *gguf.File) (Config, error) {
 		RMSNormEps:       getf("attention.layer_norm_rms_epsilon", 0),
 		RopeTheta:        getf("rope.freq_base", 10000),
 		AttentionBias:    arch == "qwen2",
+		QKNorm:           arch == "qwen3",
 	}
 	if c.NumKVHeads == 0 {
 		c.NumKVHeads = c.NumHeads

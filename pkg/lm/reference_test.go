@@ -197,7 +197,7 @@ func TestSmolLM2GreedyMatchesTransformers(t *testing.T) {
 }
 
 func TestTinyModelsMatchTransformers(t *testing.T) {
-	for _, name := range []string{"tiny-llama", "tiny-qwen2"} {
+	for _, name := range []string{"tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-gemma3", "tiny-gemma4"} {
 		t.Run(name, func(t *testing.T) {
 			m, err := Load(filepath.Join("testdata", name), LoadOptions{})
 			if err != nil {

@@ -32,13 +32,14 @@ var modelCache struct {
 	m   *Loaded
 }
 
-// LoadModel resolves and loads cfg's model (model.name on model.backend) as the command-line tool does:
-// models.Resolve (a GGUF file, a Hugging Face folder or id, or "default", fetched into the cache once),
-// lm.Load, then models.FileSHA256 of the weights. The model is kept for later calls with the same name
-// and backend; in GoNB that means for the rest of the cell (each cell is a new program).
+// LoadModel resolves and loads cfg's model (model.name on model.backend, weights stored as model.quantize
+// says) as the command-line tool does: models.Resolve (a GGUF file, a Hugging Face folder or id, or
+// "default", fetched into the cache once), lm.Load, then models.FileSHA256 of the weights. The model is kept
+// for later calls with the same name, backend and quantize; in GoNB that means for the rest of the cell
+// (each cell is a new program).
 func LoadModel(cfg *config.Config) (*Loaded, error) {
 	name, backend := cfg.ModelName(), cfg.Model.Backend
-	key := name + "\x00" + backend
+	key := name + "\x00" + backend + "\x00" + cfg.Model.Quantize
 	modelCache.Lock()
 	defer modelCache.Unlock()
 	if modelCache.m != nil && modelCache.key == key {
@@ -50,9 +51,13 @@ func LoadModel(cfg *config.Config) (*Loaded, error) {
 		return nil, fmt.Errorf("nb: model %q (config model.name): %w", name, err)
 	}
 	backend = lm.ResolveBackend(backend, models.XLAPluginDirs()...) // "auto": XLA's CPU plugin when installed
-	m, err := lm.Load(r.Path, lm.LoadOptions{Backend: backend})
+	q, err := lm.ParseQuantize(cfg.Model.Quantize)
 	if err != nil {
-		return nil, fmt.Errorf("nb: loading %s on backend %q (config model.backend): %w", r.Path, backend, err)
+		return nil, fmt.Errorf("nb: config model.quantize: %w", err)
+	}
+	m, err := lm.Load(r.Path, lm.LoadOptions{Backend: backend, Quantize: q})
+	if err != nil {
+		return nil, fmt.Errorf("nb: loading %s on backend %q (config model.backend, model.quantize %s): %w", r.Path, backend, q, err)
 	}
 	hashPath := r.Path
 	if len(r.Weights) > 0 {

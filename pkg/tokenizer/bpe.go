@@ -14,6 +14,13 @@ type bpe struct {
 	ignoreMerges bool                // a word that is itself a token is emitted whole (Llama 3)
 	unk          int32               // id for a byte missing from the vocabulary; -1: drop the byte
 
+	// SentencePiece-style BPE (sentencepiece.go): words start from characters, not bytes.
+	charLevel    bool
+	chars        map[string]int32 // one-character tokens
+	byteFallback bool             // a character missing from chars becomes its bytes' <0xNN> tokens
+	fallback     [256]int32       // id of <0xNN> for each byte; -1: none
+	fuseUnk      bool             // consecutive unknown characters become one unknown token
+
 	mu    sync.RWMutex
 	cache map[string][]int32
 }
@@ -33,6 +40,9 @@ func (m *bpe) encodeWord(word string, out []int) []int {
 	m.mu.RUnlock()
 	if !ok {
 		ids = m.merge(word)
+		if len(word) > maxCachedWord { // SentencePiece-style words can be whole texts: not worth keeping
+			return appendIDs(out, ids)
+		}
 		m.mu.Lock()
 		if len(m.cache) >= cacheLimit {
 			m.cache = make(map[string][]int32, 1024)
@@ -40,6 +50,13 @@ func (m *bpe) encodeWord(word string, out []int) []int {
 		m.cache[strings.Clone(word)] = ids
 		m.mu.Unlock()
 	}
+	return appendIDs(out, ids)
+}
+
+// maxCachedWord is the longest word (in bytes) the cache keeps.
+const maxCachedWord = 256
+
+func appendIDs(out []int, ids []int32) []int {
 	for _, id := range ids {
 		out = append(out, int(id))
 	}
@@ -69,7 +86,12 @@ func (m *bpe) merge(word string) []int32 {
 		}
 	}
 	syms := make([]symbol, 0, len(word))
-	for i := 0; i < len(word); i++ {
+	if m.charLevel {
+		for _, id := range m.charSymbols(word) {
+			syms = append(syms, symbol{id: id})
+		}
+	}
+	for i := 0; i < len(word) && !m.charLevel; i++ {
 		id := m.byteID[word[i]]
 		if id < 0 {
 			if m.unk < 0 {

@@ -1,5 +1,6 @@
-// Package tokenizer turns text into token ids and back for byte-level BPE language models (SmolLM2,
-// Llama 3, Qwen 2/3, GPT-2), giving exactly the ids Hugging Face's `tokenizers` library gives.
+// Package tokenizer turns text into token ids and back for BPE language models, byte-level (SmolLM2,
+// Llama 3, Qwen 2/3, GPT-2) and SentencePiece-style (Gemma 2/3), giving exactly the ids Hugging Face's
+// `tokenizers` library gives.
 //
 // Where it sits: the model loader builds a Tokenizer from the GGUF file's tokenizer.ggml.* metadata
 // (FromGGUFData) or from a tokenizer.json (FromJSON, FromDir); generation and activation extraction
@@ -25,9 +26,14 @@
 // Decode reverses step 4: it joins the tokens' bytes and replaces any ill-formed UTF-8 (a generation cut
 // inside a multi-byte character) with U+FFFD, as the reference does.
 //
-// SentencePiece-style vocabularies (Gemma, Llama 2, Mistral v0.1: byte_fallback, '▁' for spaces) are not
-// byte-level and are refused with an error that says so.
+// SentencePiece-style BPE (Gemma's tokenizer.json; sentencepiece.go) changes three steps: the normalizer
+// spells spaces '▁' (so for Gemma 3 a whole text between added tokens is one word), step 4 starts from
+// characters instead of bytes, a character missing from the vocabulary becoming its bytes' <0xNN> tokens
+// (byte_fallback) or <unk>, and Decode reads '▁' as a space and byte tokens as bytes (a run of them that is
+// not valid UTF-8 becomes one U+FFFD per byte, as Hugging Face's ByteFallback decoder does). Unigram
+// models and the Metaspace pre-tokenizer (Llama 2's newer files) are refused with an error naming them;
+// so are SentencePiece vocabularies in GGUF files (tokenizer.ggml.model "llama").
 //
-// Reference: tests compare with ids from tokenizers 0.23.3 on 600+ texts for SmolLM2, Llama 3 and
-// Qwen 3 and three small committed tokenizers (tools/reference/make_tokenizer_fixtures.py).
+// Reference: tests compare with ids from tokenizers 0.23.3 on 600+ texts for SmolLM2, Llama 3, Qwen 3 and
+// Gemma 3 and four small committed tokenizers (tools/reference/make_tokenizer_fixtures.py).
 package tokenizer

