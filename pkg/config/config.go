@@ -24,6 +24,7 @@ type Config struct {
 	Extraction Extraction `yaml:"extraction"`
 	Vectors    Vectors    `yaml:"vectors"`
 	Analysis   Analysis   `yaml:"analysis"`
+	Validation Validation `yaml:"validation"`
 	Output     Output     `yaml:"output"`
 
 	// File is the path the config was loaded from, as given to Load ("" for Default).
@@ -55,8 +56,10 @@ type Model struct {
 	// faster path; else "go"), "go" (pure Go, every machine), "xla:cpu", "xla:cuda", or "xla:/abs/path.so"
 	// (a PJRT plugin file). Default: "auto".
 	Backend string `yaml:"backend"`
-	// Quantize stores weights quantized in memory: "none", "8bit" or "4bit". YAML null means "none".
-	// Default: "none".
+	// Quantize stores the weight matrices quantized in memory, expanded to float32 inside the graph where
+	// they are used: "none", "8bit" (blocks of 8 bits; a GGUF's Q8_0, Q4_1 and Q4_0 blocks are kept as they
+	// are) or "4bit" (linear layers in 4-bit blocks, embeddings in 8). YAML null means "none". See
+	// lm.Quantize. Default: "none" (float32: the fastest on a CPU).
 	Quantize string `yaml:"quantize"`
 	// DType is the compute type: "float32" or "bfloat16" (bfloat16 is slower than float32 on CPUs).
 	// Default: "float32".
@@ -152,6 +155,24 @@ type Analysis struct {
 	Seed int64 `yaml:"seed"`
 }
 
+// Validation sets the checks of package validate (`emotion-probes validate`).
+type Validation struct {
+	// Layers are the layers of the layer sweep (hidden_states indices): "auto" means about ten layers spread
+	// from the first block to the last, plus extraction.layers. Layers the activation stage did not extract
+	// are read in a pass of their own, under <output>/validation/. YAML: auto | [5, 10, 15]. Default: auto.
+	Layers Layers `yaml:"layers"`
+	// TestFraction is the share of topics held out: their stories are classified by vectors and a probe
+	// made from the other topics' stories (at least one topic each side). Default: 0.2.
+	TestFraction float64 `yaml:"test_fraction"`
+	// RatingsFile is a table of human valence and arousal ratings (CSV or TSV: emotion, valence, arousal;
+	// see package validate). "" skips the comparison. Default: "data/ratings_warriner2013.tsv".
+	RatingsFile string `yaml:"ratings_file"`
+	// Bootstrap is the number of resamples of the bootstrap confidence intervals. Default: 1000.
+	Bootstrap int `yaml:"bootstrap"`
+	// Seed seeds the topic split and the bootstrap. Default: 42.
+	Seed int64 `yaml:"seed"`
+}
+
 // Output says where a run writes.
 type Output struct {
 	// Dir is the run directory (texts, activations, vectors, figures, checkpoints). "{name}" is replaced by
@@ -204,6 +225,13 @@ func Default() *Config {
 			UMAPMinDist:    0.1,
 			LogitLensTopK:  10,
 			Seed:           42,
+		},
+		Validation: Validation{
+			Layers:       Layers{Auto: true},
+			TestFraction: 0.2,
+			RatingsFile:  "data/ratings_warriner2013.tsv",
+			Bootstrap:    1000,
+			Seed:         42,
 		},
 		Output: Output{Dir: "../runs/{name}"},
 	}

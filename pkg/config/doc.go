@@ -53,6 +53,12 @@
 //	  umap_min_dist: 0.1             # [0, 1]
 //	  logit_lens_top_k: 10           # >= 1
 //	  seed: 42
+//	validation:
+//	  layers: auto                   # layer sweep: auto = ~10 layers spread over the model | [5, 10, 15]
+//	  test_fraction: 0.2             # (0, 1): share of topics held out
+//	  ratings_file: data/ratings_warriner2013.tsv   # human valence/arousal ratings; "" = skip
+//	  bootstrap: 1000                # >= 2 resamples for confidence intervals
+//	  seed: 42
 //	output:
 //	  dir: ../runs/{name}
 //

@@ -20,6 +20,7 @@ func (c *Config) Resolved() *Config {
 	r.Data.EmotionsFile = c.Path(c.Data.EmotionsFile)
 	r.Data.TopicsFile = c.Path(c.Data.TopicsFile)
 	r.Data.SynonymsFile = c.Path(c.Data.SynonymsFile)
+	r.Validation.RatingsFile = c.Path(c.Validation.RatingsFile)
 	if c.Emotions != nil {
 		r.Data.Emotions = append([]string(nil), c.Emotions...)
 		r.Data.NEmotions = 0
@@ -29,6 +30,7 @@ func (c *Config) Resolved() *Config {
 		r.Data.NTopics = 0
 	}
 	r.Extraction.Layers.Indices = append([]int(nil), c.Extraction.Layers.Indices...)
+	r.Validation.Layers.Indices = append([]int(nil), c.Validation.Layers.Indices...)
 	r.Output.Dir = c.OutputDir()
 	return &r
 }

@@ -129,6 +129,24 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	// validation
+	v := c.Validation
+	if !v.Layers.Auto {
+		for i, x := range v.Layers.Indices {
+			if x < 0 {
+				key := fmt.Sprintf("validation.layers[%d]", i)
+				if c.lines[key] == 0 {
+					key = "validation.layers"
+				}
+				bad(key, "%d: must be >= 0 (0 = embeddings, n_layers = last block's output)", x)
+			}
+		}
+	}
+	if v.TestFraction <= 0 || v.TestFraction >= 1 {
+		bad("validation.test_fraction", "%g: must be in (0, 1) (0.2 holds out a fifth of the topics)", v.TestFraction)
+	}
+	atLeast("validation.bootstrap", v.Bootstrap, 2)
+
 	// output
 	if c.Output.Dir == "" {
 		bad("output.dir", `empty: give the run directory, e.g. "../runs/{name}"`)
