@@ -45,6 +45,10 @@ test: setup build ## the test command (CI runs it through .ci/run): set-up, vet,
 	bash kernel-setup/check-dockerfiles.sh
 	$(BIN) notebooks run --config config/tiny.yaml --html   # every notebook, headless, through the Go runner
 
+.PHONY: test-lab
+test-lab: ## the notebooks under nbconvert and in JupyterLab in headless Chromium (needs python3, node, chromium)
+	kernel-setup/lab-check.sh
+
 bench: ## run benchmarks: make bench [PKGS=./pkg/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
 
