@@ -42,6 +42,8 @@ The method, one command per step (each reads the previous step's files in output
      logit-lens           which tokens each vector promotes and suppresses
      visualize            heatmap, scatter plots, UMAP, logit-lens table (PNG + HTML)
   run-all                 all of the above in order; a rerun resumes where it stopped
+  score, steer            use the vectors: a text's emotions token by token; steer a generation
+  validate                held-out accuracy, layer sweep, human ratings, implicit scenarios: a report
 
 Usage:
   emotion-probes <command> [flags]

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/emotion-probes/emotion-probes/pkg/probe"
+	"github.com/emotion-probes/emotion-probes/pkg/validate"
+)
+
+// validate: do the vectors work? Held-out stories, the layer sweep, human ratings, implicit scenarios.
+
+func init() {
+	register(command{name: validate.Command, args: "--config C [--layers L,...] [--ratings F|-] [--scenarios F|-] [--force]",
+		summary: "held-out accuracy, layer sweep, human ratings, implicit scenarios: a report (JSON, markdown, figures)",
+		run:     stageCmd(validateStage)})
+}
+
+var validateStage = stageFunc{
+	name: validate.Command,
+	synopsis: "Checks that the emotion vectors work, and writes <output.dir>/validation/report.{json,md} and figures/:\n" +
+		"  held-out stories: vectors and a logistic probe made from 80% of the topics classify the stories of\n" +
+		"    the others (top-1, top-3 against chance, confusion matrix), at every layer of the sweep;\n" +
+		"  layer sweep: validation.layers (default ~10 layers over the model; those the run did not extract are\n" +
+		"    read here, into <output.dir>/validation/sweep/, resumable), the similarity of the layers' geometry,\n" +
+		"    a recommended layer;\n" +
+		"  human ratings: PC1 against valence and PC2 against arousal (validation.ratings_file), with bootstrap\n" +
+		"    intervals;\n" +
+		"  implicit scenarios (data/scenarios.yaml beside the config): short messages that imply an emotion,\n" +
+		"    read at the end of the assistant's header, and the numeric sweep of that file.",
+	extra: func(fs *flag.FlagSet) func(*stageRun) error {
+		layers := fs.String("layers", "", "layers of the sweep, e.g. 5,10,20 (default: validation.layers)")
+		ratings := fs.String("ratings", "", "ratings table (CSV or TSV: emotion, valence, arousal); default validation.ratings_file; - skips")
+		scenarios := fs.String("scenarios", "", "implicit scenarios file (default: "+probe.DefaultScenariosFile+" beside the config); - skips")
+		return func(r *stageRun) error {
+			ls, err := layersFlag(*layers)
+			if err != nil {
+				return err
+			}
+			plan, err := validate.PlanLayers(r.cfg, ls)
+			if err != nil {
+				return err
+			}
+			if len(plan.Missing) > 0 && (r.force || !plan.SweepReady(r.cfg.OutputDir())) {
+				m, err := r.loadModel()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "layer sweep: reading the stories at layers %v (the run extracted %v)\n", plan.Missing, plan.Extracted)
+				sum, err := validate.Extract(r.ctx, m.Model, r.cfg, plan, validate.ExtractOptions{ModelID: m.SHA256, Force: r.force, Progress: r.progress})
+				if sum != nil {
+					fmt.Fprintln(os.Stderr, sum.String())
+				}
+				if err != nil {
+					return err
+				}
+			}
+			rep, err := validate.Run(r.cfg, validate.Options{Layers: ls, RatingsFile: *ratings})
+			if err != nil {
+				return err
+			}
+			if *scenarios != "-" {
+				path := r.cfg.Path(probe.DefaultScenariosFile)
+				if *scenarios != "" {
+					path = *scenarios
+				}
+				m, err := r.loadModel()
+				if err != nil {
+					return err
+				}
+				sections, err := validate.ScenarioSections(m.Model, r.cfg.OutputDir(), path)
+				if err != nil {
+					return err
+				}
+				rep.Sections = append(rep.Sections, sections...)
+			}
+			dir := filepath.Join(r.cfg.OutputDir(), validate.Folder)
+			files, err := validate.Write(dir, rep)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(os.Stderr, summaryLines(rep))
+			fmt.Fprintf(os.Stderr, "wrote %d files; read %s\n", len(files), filepath.Join(dir, "report.md"))
+			return nil
+		}
+	},
+}
+
+// summaryLines are the report's headline numbers.
+func summaryLines(rep *validate.Report) string {
+	s := ""
+	if h := rep.HeldOutAt(rep.Layers.DefaultLayer); h != nil {
+		s += fmt.Sprintf("held-out (layer %d, %d stories of %d topic(s)): cosine top-1 %.2f, probe top-1 %.2f, chance %.2f; top-3 %.2f (chance %.2f)\n",
+			h.Layer, h.NTest, len(h.Test), h.Cosine.Top1, h.Probe.Top1, h.Chance1, h.Cosine.Top3, h.Chance3)
+	}
+	if sw := rep.Sweep; sw != nil {
+		s += fmt.Sprintf("layer sweep %v: recommended layer %d\n", sw.Layers, sw.Recommended)
+	}
+	if rr := rep.Ratings; rr != nil {
+		s += fmt.Sprintf("human ratings (%d emotions): PC1 vs valence r = %.2f [%.2f, %.2f]; PC2 vs arousal r = %.2f [%.2f, %.2f]\n",
+			len(rr.Emotions), rr.Valence.Pearson.Estimate, rr.Valence.Pearson.Lo, rr.Valence.Pearson.Hi,
+			rr.Arousal.Pearson.Estimate, rr.Arousal.Pearson.Lo, rr.Arousal.Pearson.Hi)
+	}
+	for _, sec := range rep.Sections {
+		s += sec.Title + "\n"
+	}
+	return s
+}
