@@ -38,12 +38,13 @@ lab: ## set up .venv/ (pinned JupyterLab) and open notebooks/ in JupyterLab
 build: ## build the CLI into bin/emotion-probes
 	go build -o $(BIN) ./cmd/emotion-probes
 
-test: setup build ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, notebooks on tiny
+test: setup build ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
 	go vet ./...
 	$(BIN) config --config config/tiny.yaml > /dev/null   # fetches the default model into the cache once
 	go test -timeout 50m ./...
 	bash kernel-setup/check-dockerfiles.sh
 	$(BIN) notebooks run --config config/tiny.yaml --html   # every notebook, headless, through the Go runner
+	kernel-setup/lab-check.sh   # the same notebooks under nbconvert, then in JupyterLab in headless Chromium
 
 .PHONY: test-lab
 test-lab: ## the notebooks under nbconvert and in JupyterLab in headless Chromium (needs python3, node, chromium)
