@@ -2,7 +2,9 @@ package lm
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -132,18 +134,33 @@ func (m *Model) generateBatch(prompts [][]int, seeds []uint64, rows int, opts Ge
 	positions := slices.Clone(batch.Lengths)
 	next := make([]int32, batch.B)
 	steerVec, steerScale = m.steerInputs(opts.Steer, batch.B, 1, func(b, t int) bool { return true })
+	draws := make([]int, batch.B)
+	workers := min(runtime.GOMAXPROCS(0), len(prompts))
 	for step := 0; ; step++ {
+		// Each row draws from its own sampler, so the rows are drawn in parallel, straight
+		// from the logits' host copy [B, V].
 		flat, err := tensors.CopyFlatData[float32](logits)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("lm: reading the logits: %w", err)
 		}
-		logits.FinalizeAll()
 		v := len(flat) / batch.B
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < len(prompts); i += workers {
+					if !finished[i] {
+						draws[i] = samplers[i].next(flat[i*v : (i+1)*v])
+					}
+				}
+			})
+		}
+		wg.Wait()
+		logits.FinalizeAll()
 		for i := range prompts {
 			if finished[i] {
 				continue
 			}
-			tok := samplers[i].next(flat[i*v : (i+1)*v])
+			tok := draws[i]
 			next[i] = int32(tok)
 			if slices.Contains(opts.StopTokens, tok) {
 				finished[i], res[i].Stopped = true, true
@@ -159,7 +176,10 @@ func (m *Model) generateBatch(prompts [][]int, seeds []uint64, rows int, opts Ge
 		}
 		args := []any{tensors.FromFlatDataAndDimensions(slices.Clone(next), batch.B),
 			tensors.FromFlatDataAndDimensions(slices.Clone(positions), batch.B), steerVec, steerScale}
-		for _, c := range caches { // donated: the program may update the cache in place
+		// Donated: the old cache is freed as soon as the step no longer needs it. (GoMLX v0.28
+		// declares no input-output aliasing, so XLA still writes the updated cache to a new
+		// buffer: a step holds two caches, and its time grows with the cache's length.)
+		for _, c := range caches {
 			d, err := graph.DonateTensorBuffer(c, m.backend, 0)
 			if err != nil {
 				return nil, fmt.Errorf("lm: donating the KV cache: %w", err)

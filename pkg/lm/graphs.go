@@ -94,7 +94,7 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 
 // prefillGraph reads the prompts (tokens [B, T], lengths [B], steer [D], steerScale [B, T]) and
 // returns the logits at each prompt's last token [B, V] and the KV cache, 2 tensors per layer
-// [B, S, K, hd] (keys then values), holding the prompt in slots 0..length-1 and zeros elsewhere.
+// [B, K, S, hd] (keys then values), holding the prompt in slots 0..length-1 and zeros elsewhere.
 // A layer that reuses another's keys and values (Gemma 4) has no cache of its own: its two
 // entries are placeholders [1], passed through by decodeGraph.
 func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node) []*Node {
@@ -106,17 +106,17 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 		b, t := dims[0], dims[1]
 		positions := Iota(g, shapes.Make(dtypes.Int32, b, t), 1)
 		at := newAttnInputs(c, positions, lengths, t)
-		inText := ExpandAxes(LessThan(positions, ExpandAxes(lengths, -1)), 2, 3) // [B, T, 1, 1]
+		inText := ExpandAxes(LessThan(positions, ExpandAxes(lengths, -1)), 1, 3) // [B, 1, T, 1]
 
 		caches := make([]*Node, 2*c.NumLayers)
 		for i := range caches {
 			caches[i] = Zeros(g, shapes.Make(dtypes.Float32, 1)) // replaced below, except for shared layers
 		}
-		toCache := func(x *Node) *Node { // [B, T, K, hd] -> [B, S, K, hd], padding zeroed
+		toCache := func(x *Node) *Node { // [B, K, T, hd] -> [B, K, S, hd], padding zeroed
 			x = Where(BroadcastToShape(inText, x.Shape()), x, ZerosLike(x))
 			kd := x.Shape().Dimensions
-			pad := Zeros(g, shapes.Make(x.DType(), b, cacheLen-t, kd[2], kd[3]))
-			return Concatenate([]*Node{x, pad}, 1)
+			pad := Zeros(g, shapes.Make(x.DType(), b, kd[1], cacheLen-t, kd[3]))
+			return Concatenate([]*Node{x, pad}, 2)
 		}
 		self := func(layer int, k, v *Node) (*Node, *Node) {
 			caches[2*layer], caches[2*layer+1] = toCache(k), toCache(v)
@@ -136,7 +136,7 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 }
 
 // decodeGraph advances every sequence by one token: tokens [B], positions [B] (the slot the
-// token goes to), steer [D], steerScale [B, 1], then the KV cache (2 per layer, [B, S, K, hd]).
+// token goes to), steer [D], steerScale [B, 1], then the KV cache (2 per layer, [B, K, S, hd]).
 // It returns logits [B, V] and the updated cache.
 func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 	nw := numWeightInputs(c)
@@ -145,17 +145,24 @@ func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 		tokens, positions, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]
 		caches := in[nw+4:]
 		b := tokens.Shape().Dimensions[0]
-		cacheLen := caches[0].Shape().Dimensions[1]
+		cacheLen := caches[0].Shape().Dimensions[2]
 		pos := ExpandAxes(positions, -1)                               // [B, 1]
 		at := newAttnInputs(c, pos, AddScalar(positions, 1), cacheLen) // masks [B, 1, S]
-		// Each sequence writes its new key and value at (b, position[b]); those slots are still
-		// zero, so a scatter-add is a write.
-		where := Stack([]*Node{Iota(g, shapes.Make(dtypes.Int32, b), 0), positions}, -1) // [B, 2]
-		newCaches := slices.Clone(caches)                                                // shared layers' placeholders pass through
+		// Each sequence writes its new key and value at (b, k, position[b]) for every KV head k;
+		// those slots are still zero, so a scatter-add is a write.
+		newCaches := slices.Clone(caches) // shared layers' placeholders pass through
+		wheres := map[int]*Node{}         // [B*K, 3] by K (Gemma 4's layers differ in K)
 		cached := func(layer int, k, v *Node) (*Node, *Node) {
-			kd := k.Shape().Dimensions // [B, 1, K, hd]
-			kc := ScatterSum(caches[2*layer], where, Reshape(k, b, kd[2], kd[3]), false, true)
-			vc := ScatterSum(caches[2*layer+1], where, Reshape(v, b, kd[2], kd[3]), false, true)
+			kd := k.Shape().Dimensions // [B, K, 1, hd]
+			where := wheres[kd[1]]
+			if where == nil {
+				bk := shapes.Make(dtypes.Int32, b, kd[1])
+				where = Reshape(Stack([]*Node{Iota(g, bk, 0), Iota(g, bk, 1),
+					BroadcastToShape(ExpandAxes(positions, -1), bk)}, -1), b*kd[1], 3)
+				wheres[kd[1]] = where
+			}
+			kc := ScatterSum(caches[2*layer], where, Reshape(k, b*kd[1], kd[3]), false, true)
+			vc := ScatterSum(caches[2*layer+1], where, Reshape(v, b*kd[1], kd[3]), false, true)
 			newCaches[2*layer], newCaches[2*layer+1] = kc, vc
 			return kc, vc
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -76,6 +77,11 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	if err := m.weightsToDevice(); err != nil {
 		return nil, err
 	}
+	// The host copies (several hundred MB, some made twice while stacking and transposing) are
+	// garbage now: hand their pages back to the OS at once rather than when the GC's scavenger
+	// gets to them, so that they do not add to the process's peak resident memory.
+	byName = nil
+	debug.FreeOSMemory()
 	return m, nil
 }
 

@@ -204,11 +204,12 @@ func TestReadWeightKeepsOrQuantizes(t *testing.T) {
 func hostDequantized(t *testing.T, path string, q *Model) *Model {
 	t.Helper()
 	m := loadOn(t, path, "go")
+	slots := weightSlots(m.Config)
 	for i, w := range q.weights {
 		if isBlocks(w) {
 			dims := w.Shape().Dimensions
 			m.weights[i].FinalizeAll()
-			m.weights[i] = tensors.FromFlatDataAndDimensions(expandTensor(w), dims[0], dims[1]*blockSize)
+			m.weights[i] = hostLayout(slots[i][0], tensors.FromFlatDataAndDimensions(expandTensor(w), dims[0], dims[1]*blockSize))
 		}
 	}
 	return m

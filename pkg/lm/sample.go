@@ -30,26 +30,32 @@ const negligible = 30
 // candidates returns the ids that can be drawn, most likely first (ties by id): the top-k of
 // those not negligibly unlikely. Only the survivors are sorted, not the whole vocabulary.
 func (s *sampler) candidates(logits []float32) []int {
-	best := logits[0]
-	for _, l := range logits {
-		best = max(best, l)
-	}
-	floor := best - float32(negligible*s.Temperature)
-	order := s.order[:0]
-	for id, l := range logits {
-		if l >= floor {
+	var order []int
+	if k := s.TopK; k > 0 && k < len(logits) {
+		// The top k first, in one pass: the best logit is among them, and the floor below cuts
+		// the same ids from them as from the whole vocabulary (it is a threshold on the order).
+		order = topK(logits, k, s.order[:0])
+	} else {
+		order = s.order[:0]
+		for id := range logits {
 			order = append(order, id)
 		}
 	}
 	s.order = order
-	before := func(a, b int) bool { // more likely first; ties by id, for determinism
-		return logits[a] > logits[b] || (logits[a] == logits[b] && a < b)
+	best := logits[order[0]]
+	for _, id := range order {
+		best = max(best, logits[id])
 	}
-	if k := s.TopK; k > 0 && k < len(order) {
-		order = topK(order, k, before)
+	floor := best - float32(negligible*s.Temperature)
+	kept := order[:0]
+	for _, id := range order {
+		if logits[id] >= floor {
+			kept = append(kept, id)
+		}
 	}
+	order = kept
 	slices.SortFunc(order, func(a, b int) int {
-		if before(a, b) {
+		if before(logits, a, b) {
 			return -1
 		}
 		return 1
@@ -58,6 +64,11 @@ func (s *sampler) candidates(logits []float32) []int {
 		s.weights = make([]float64, len(order))
 	}
 	return order
+}
+
+// before is the candidates' order: more likely first, ties by id (for determinism).
+func before(logits []float32, a, b int) bool {
+	return logits[a] > logits[b] || (logits[a] == logits[b] && a < b)
 }
 
 func newSampler(s Sampling, seed uint64) *sampler {
@@ -110,34 +121,39 @@ func (s *sampler) next(logits []float32) int {
 	return order[len(order)-1]
 }
 
-// topK moves the k best ids of order (by before) to its front, in linear expected time
-// (quickselect), and returns them unsorted.
-func topK(order []int, k int, before func(a, b int) bool) []int {
-	lo, hi := 0, len(order)-1
-	for lo < hi {
-		pivot := order[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for before(order[i], pivot) {
-				i++
+// topK returns the k best ids of logits (by before), unsorted, in heap (reused). One pass keeps
+// the k best so far in a heap whose root is the worst of them: nearly every id of a large
+// vocabulary is rejected by one comparison with the root.
+func topK(logits []float32, k int, heap []int) []int {
+	worse := func(a, b int) bool { return before(logits, b, a) }
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(heap) {
+				return
 			}
-			for before(pivot, order[j]) {
-				j--
+			if r := l + 1; r < len(heap) && worse(heap[r], heap[l]) {
+				l = r
 			}
-			if i <= j {
-				order[i], order[j] = order[j], order[i]
-				i++
-				j--
+			if !worse(heap[l], heap[i]) {
+				return
 			}
-		}
-		switch {
-		case k-1 <= j:
-			hi = j
-		case k-1 >= i:
-			lo = i
-		default:
-			return order[:k]
+			heap[i], heap[l] = heap[l], heap[i]
+			i = l
 		}
 	}
-	return order[:k]
+	heap = heap[:0]
+	for id := range min(k, len(logits)) {
+		heap = append(heap, id)
+	}
+	for i := len(heap)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for id := len(heap); id < len(logits); id++ {
+		if root := heap[0]; logits[id] > logits[root] { // a later id never beats an equal logit
+			heap[0] = id
+			down(0)
+		}
+	}
+	return heap
 }
