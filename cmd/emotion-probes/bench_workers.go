@@ -35,7 +35,7 @@ type workersRun struct {
 
 func runBenchWorkers(ctx context.Context, args []string) error {
 	fs := newFlags("bench-workers", "Runs the generation and extraction stages of a config (run-all --workers N --stages\n"+
-		"generate-stories,extract-activations) once per worker count, each into a fresh output folder, and\n"+
+		"generate-stories,generate-neutral,extract-activations) once per worker count, each into a fresh output folder, and\n"+
 		"writes the wall times, the stories per minute and the speed-up over one worker into the workers\n"+
 		"section of BENCHMARKS.md, with the projected wall time of the full run (205,200 stories).")
 	cfgPath := fs.String("config", "config/bench-workers.yaml", "config to run (its output.dir is replaced by a temporary folder)")
@@ -70,7 +70,7 @@ func runBenchWorkers(ctx context.Context, args []string) error {
 		defer os.Remove(tmpCfg)
 		fmt.Fprintf(os.Stderr, "== %d worker(s) into %s\n", n, dir)
 		cmd := exec.CommandContext(ctx, self, "run-all", "--config", tmpCfg, "--workers", strconv.Itoa(n),
-			"--stages", "generate-stories,extract-activations", "--quiet")
+			"--stages", "generate-stories,generate-neutral,extract-activations", "--quiet")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
