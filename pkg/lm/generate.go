@@ -176,9 +176,9 @@ func (m *Model) generateBatch(prompts [][]int, seeds []uint64, rows int, opts Ge
 		}
 		args := []any{tensors.FromFlatDataAndDimensions(slices.Clone(next), batch.B),
 			tensors.FromFlatDataAndDimensions(slices.Clone(positions), batch.B), steerVec, steerScale}
-		// Donated: the old cache is freed as soon as the step no longer needs it. (GoMLX v0.28
-		// declares no input-output aliasing, so XLA still writes the updated cache to a new
-		// buffer: a step holds two caches, and its time grows with the cache's length.)
+		// Donated: on XLA the step writes the new keys and values into the cache where it lies
+		// (decodeGraph declares the aliasing); elsewhere the old cache is freed as soon as the
+		// step no longer needs it.
 		for _, c := range caches {
 			d, err := graph.DonateTensorBuffer(c, m.backend, 0)
 			if err != nil {

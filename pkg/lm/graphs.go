@@ -8,7 +8,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
 
-// The three graphs the engine runs. Each takes the weights first (llamaWeightNames order), then
+// The three graphs the engine runs. Each takes the weights first (weightSlots order), then
 // its data inputs; GoMLX compiles one program per input shape, so callers bucket B and T.
 
 // forwardSpec says what a full forward pass returns.
@@ -174,7 +174,12 @@ func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 			}
 			x = block(c, &w.Layers[layer], layer, x, at, cached)
 		}
-		logits := Reshape(unembed(c, w, x), b, w.LMHead.Shape().Dimensions[0])
+		logits := Reshape(unembed(c, w, x), b, vocabSize(w))
+		for j := range caches {
+			if newCaches[j] != caches[j] {
+				aliasInput(caches[j], 1+j) // written in place: see Generate, which donates the cache
+			}
+		}
 		return append([]*Node{logits}, newCaches...)
 	}
 }

@@ -42,10 +42,10 @@ type llamaLayer struct {
 
 // llamaWeights holds the model's weights as graph nodes.
 type llamaWeights struct {
-	EmbedTokens *Node // model.embed_tokens [V, D]
+	EmbedTokens *Node // model.embed_tokens: [D, V] in float32 (hostLayout), blocks [V, D/32, bytes] when quantized
 	Layers      []llamaLayer
 	Norm        *Node // model.norm [D]
-	LMHead      *Node // lm_head [V, D]; the embedding matrix when tied
+	LMHead      *Node // lm_head, laid out as EmbedTokens; the embedding matrix when tied
 	// Gemma 4's per-layer embeddings (gemma4.go): embed_tokens_per_layer [V', L*P],
 	// per_layer_model_projection [L*P, D], per_layer_projection_norm [P]; nil elsewhere.
 	EmbedTokensPerLayer, PerLayerModelProjection, PerLayerProjectionNorm *Node
@@ -128,32 +128,29 @@ func layerSlots(c Config, i int) [][]string {
 	return slots
 }
 
-// packLlamaWeights arranges checkpoint tensors (by key) into the graphs' input order, stacking
-// the projections that llamaLayer stacks, and storing float32 projection matrices transposed
-// (hostLayout).
-func packLlamaWeights(c Config, w map[string]*tensors.Tensor) []*tensors.Tensor {
-	var out []*tensors.Tensor
-	for _, slot := range weightSlots(c) {
-		if len(slot) == 1 {
-			out = append(out, hostLayout(slot[0], w[slot[0]]))
-			continue
-		}
-		parts := make([]*tensors.Tensor, len(slot))
-		for k, key := range slot {
-			parts[k] = w[key]
-		}
-		out = append(out, hostLayout(slot[0], stackRows(parts...)))
+// packWeight arranges one graph input from its checkpoint tensors (weightSlots order): several
+// are stacked along the rows (Q, K, V; gate and up), and float32 matrices are stored as
+// hostLayout says. The parts' host memory is released.
+func packWeight(key string, parts []*tensors.Tensor) *tensors.Tensor {
+	if len(parts) == 1 {
+		return hostLayout(key, parts[0])
 	}
-	return out
+	stacked := stackRows(parts...)
+	for _, p := range parts {
+		p.FinalizeAll()
+	}
+	return hostLayout(key, stacked)
 }
 
-// hostLayout stores a float32 projection matrix (every matrix but the embeddings and the
-// unembedding) transposed, [in, out] instead of PyTorch's [out, in]: linear then multiplies x
-// [..., in] by it as it lies, which XLA on the CPU runs up to twice as fast at the few rows of a
-// decoding step (it copied the transpose of each [out, in] weight at every call). Quantized
-// blocks stay [out, in]: their blocks run along the input axis.
+// hostLayout stores a float32 matrix transposed, [in, out] instead of PyTorch's [out, in]: linear
+// then multiplies x [..., in] by it as it lies, which XLA on the CPU runs up to twice as fast at
+// the few rows of a decoding step (it copied the transpose of each [out, in] weight at every
+// call). The embedding table counts as the unembedding's weight, [D, V]: the logits are a plain
+// product (XLA repacked the whole [V, D] table at every decoding step), and embed reads tokens'
+// columns. Gemma 4's per-layer table is only looked up and stays [V, L*P]. Quantized blocks stay
+// [out, in]: their blocks run along the input axis.
 func hostLayout(key string, t *tensors.Tensor) *tensors.Tensor {
-	if t.DType() != dtypes.Float32 || t.Rank() != 2 || isEmbedding(key) {
+	if t.DType() != dtypes.Float32 || t.Rank() != 2 || strings.Contains(key, "embed_tokens_per_layer") {
 		return t
 	}
 	dims := t.Shape().Dimensions
@@ -197,7 +194,7 @@ func stackRows(parts ...*tensors.Tensor) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(data, dims...)
 }
 
-// bindLlamaWeights maps the graph's weight inputs (packLlamaWeights order) to their roles.
+// bindLlamaWeights maps the graph's weight inputs (weightSlots order) to their roles.
 func bindLlamaWeights(c Config, in []*Node) *llamaWeights {
 	w := &llamaWeights{Layers: make([]llamaLayer, c.NumLayers)}
 	layer := -1
@@ -520,19 +517,38 @@ func softcap(x *Node, limit float64) *Node {
 
 // embed looks up the token embeddings: tokens [B, T] -> [B, T, D] (scaled, in Gemma).
 func embed(c Config, w *llamaWeights, tokens *Node) *Node {
-	x := dequantize(Gather(w.EmbedTokens, ExpandAxes(tokens, -1))) // quantized: only the rows read are expanded
+	var x *Node
+	if w.EmbedTokens.DType() == dtypes.Uint8 {
+		x = dequantize(Gather(w.EmbedTokens, ExpandAxes(tokens, -1))) // only the rows read are expanded
+	} else { // [D, V]: each token's column
+		dims := tokens.Shape().Dimensions
+		cols := GatherSlices(w.EmbedTokens, []int{1}, ExpandAxes(tokens, -1), []int{1}, false) // [B, T, D, 1]
+		x = Reshape(cols, dims[0], dims[1], c.HiddenSize)
+	}
 	if c.EmbedScale != 0 {
 		x = MulScalar(x, c.EmbedScale)
 	}
 	return x
 }
 
+// vocabSize is the unembedding's number of rows of logits, V.
+func vocabSize(w *llamaWeights) int {
+	if w.LMHead.DType() == dtypes.Uint8 {
+		return w.LMHead.Shape().Dimensions[0] // blocks [V, D/32, bytes]
+	}
+	return w.LMHead.Shape().Dimensions[1] // [D, V]
+}
+
 // unembed is the final norm followed by the unembedding (and Gemma's final soft-cap):
 // x [..., D] -> logits [..., V].
 func unembed(c Config, w *llamaWeights, x *Node) *Node {
 	h := rmsNorm(x, w.Norm, c.RMSNormEps)
-	logits := DotGeneral(h, []int{h.Rank() - 1}, nil, dequantize(w.LMHead), []int{1}, nil) // LMHead [V, D], as the embedding
-
+	var logits *Node
+	if w.LMHead.DType() == dtypes.Uint8 {
+		logits = DotGeneral(h, []int{h.Rank() - 1}, nil, dequantize(w.LMHead), []int{1}, nil) // [V, D]
+	} else {
+		logits = DotGeneral(h, []int{h.Rank() - 1}, nil, w.LMHead, []int{0}, nil) // [D, V]
+	}
 	if c.FinalSoftcap > 0 {
 		logits = softcap(logits, c.FinalSoftcap)
 	}

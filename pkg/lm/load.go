@@ -58,29 +58,35 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	}
 	m := &Model{Config: cfg, Tokenizer: tok, Path: path, backend: backend}
 	m.Chat, m.chatErr = chatTemplate(template, tok)
-	byName := make(map[string]*tensors.Tensor)
 	quantize, err := ParseQuantize(string(opts.Quantize))
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range llamaWeightNames(cfg) {
-		t, shape, err := readWeight(src, name, quantize)
-		if err != nil {
-			return nil, err
+	// One graph input at a time: read its tensors, arrange them (packWeight), place the result on
+	// the device and drop the host copies, so that the process never holds the whole model twice.
+	for _, slot := range weightSlots(cfg) {
+		parts := make([]*tensors.Tensor, len(slot))
+		for k, name := range slot {
+			t, shape, err := readWeight(src, name, quantize)
+			if err != nil {
+				m.Close()
+				return nil, err
+			}
+			if want := expectedShape(cfg, name); !equalInts(shape, want) {
+				m.Close()
+				return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
+			}
+			parts[k] = t
 		}
-		if want := expectedShape(cfg, name); !equalInts(shape, want) {
-			return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
+		w := packWeight(slot[0], parts)
+		if err := w.ToDevice(m.backend, 0); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, slot[0], w.Shape(), m.backend.Name(), err)
 		}
-		byName[name] = t
+		m.weights = append(m.weights, w)
 	}
-	m.weights = packLlamaWeights(cfg, byName)
-	if err := m.weightsToDevice(); err != nil {
-		return nil, err
-	}
-	// The host copies (several hundred MB, some made twice while stacking and transposing) are
-	// garbage now: hand their pages back to the OS at once rather than when the GC's scavenger
-	// gets to them, so that they do not add to the process's peak resident memory.
-	byName = nil
+	// The host copies are garbage now: hand their pages back to the OS at once rather than when
+	// the GC's scavenger gets to them, so that they do not add to the process's resident memory.
 	debug.FreeOSMemory()
 	return m, nil
 }

@@ -24,7 +24,7 @@ type Model struct {
 	chatErr error
 
 	backend compute.Backend
-	weights []*tensors.Tensor // llamaWeightNames order, on the backend's device
+	weights []*tensors.Tensor // weightSlots order (one per graph input), on the backend's device
 
 	mu    sync.Mutex
 	execs map[string]*graph.Exec

@@ -419,15 +419,3 @@ func (m *Model) Quantization() string {
 	}
 	return s
 }
-
-// weightsToDevice moves the weights onto the backend's device and frees their host copies, so
-// that they are held once (the pure-Go backend shares one buffer; XLA would otherwise keep a
-// host copy beside the device one).
-func (m *Model) weightsToDevice() error {
-	for i, w := range m.weights {
-		if err := w.ToDevice(m.backend, 0); err != nil {
-			return fmt.Errorf("lm: %s: placing weight %d %s on backend %s: %w", m.Path, i, w.Shape(), m.backend.Name(), err)
-		}
-	}
-	return nil
-}

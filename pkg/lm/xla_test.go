@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/emotion-probes/emotion-probes/pkg/chat"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // The XLA tests need a PJRT plugin, which is not part of the repository (the CPU one is 260 MB):
@@ -267,4 +270,67 @@ func timeIt(f func(), reps int) (first, median time.Duration) {
 	}
 	slices.Sort(times)
 	return first, times[reps/2]
+}
+
+// A donated input that aliasInput ties to an output is updated where it lies: the output is the
+// same device memory (the KV cache is written in place at every decoding step, not copied).
+func TestXLAAliasInputUpdatesInPlace(t *testing.T) {
+	backend, err := NewBackend(xlaBackend(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1 << 20
+	fill, err := graph.NewExec(backend, func(x *graph.Node) *graph.Node { return graph.AddScalar(x, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := fill.Call(tensors.FromFlatDataAndDimensions(make([]float32, n), n)) // a buffer XLA allocated
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliased := false
+	step, err := graph.NewExec(backend, func(x *graph.Node) *graph.Node {
+		aliased = aliasInput(x, 0)
+		return graph.AddScalar(x, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := func(x *tensors.Tensor) uintptr {
+		buf, err := x.Buffer(backend, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := buf.Data()
+		if err != nil {
+			t.Skipf("this plugin does not expose buffer addresses: %v", err)
+		}
+		return uintptr(unsafe.Pointer(&data.([]float32)[0]))
+	}
+	x := outs[0]
+	for i := range 3 {
+		before := address(x)
+		donated, err := graph.DonateTensorBuffer(x, backend, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := step.Call(donated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !aliased {
+			t.Fatal("aliasInput could not declare the aliasing: the GoMLX or go-xla internals it reaches have changed (see alias_xla.go)")
+		}
+		x = outs[0]
+		if after := address(x); after != before {
+			t.Fatalf("step %d: the output is at %#x, the donated input was at %#x: XLA copied it instead of updating it in place", i, after, before)
+		}
+	}
+	got, err := tensors.CopyFlatData[float32](x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 3 || got[n-1] != 3 {
+		t.Fatalf("after 3 steps of +1: %v ... %v, want 3", got[0], got[n-1])
+	}
 }

@@ -37,6 +37,15 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak():
+    """Restarts VmHWM from the current resident set (Linux clear_refs 5), so each phase's own peak is read."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def sgemm_gflops(reps=5):
     a = np.random.rand(1024, 1024).astype(np.float32)
     b = np.random.rand(1024, 1024).astype(np.float32)
@@ -73,9 +82,13 @@ def main():
             batch = torch.tensor(ids[i:i + a.extract_batch])
             model.model(batch, output_hidden_states=True)
 
+    phase_peak = {}
+    load_peak = peak_rss_mb()
+    reset_peak()
     extract()
     t = median_time(extract, a.reps)
     out["extract_tokens_per_s"] = a.texts * a.text_tokens / t
+    phase_peak["extract"] = peak_rss_mb()
     model.model.layers = layers
 
     gen = {}
@@ -84,12 +97,15 @@ def main():
         batch = torch.tensor([prompt] * b)
         kw = dict(max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens, do_sample=True, temperature=0.8,
                   top_p=0.95, top_k=64, pad_token_id=tok.eos_token_id)
+        reset_peak()
         with torch.no_grad():
             model.generate(batch, **dict(kw, max_new_tokens=4, min_new_tokens=4))
             t = median_time(lambda: model.generate(batch, **kw), max(1, a.reps - 1))
         gen[str(b)] = b * a.new_tokens / t
+        phase_peak[str(b)] = peak_rss_mb()
     out["generate_tokens_per_s"] = gen
-    out["peak_rss_mb"] = peak_rss_mb()
+    out["phase_peak_rss_mb"] = phase_peak
+    out["peak_rss_mb"] = max(load_peak, *phase_peak.values())  # the whole run's, loading included
     out["sgemm_gflops"] = sgemm_gflops()
     print(json.dumps(out))
 
