@@ -193,23 +193,7 @@ func llama3Matcher(maxDigits int) matcher {
 // (Hugging Face's SplitDelimiterBehavior::Isolated).
 func splitIsolated(m matcher) preStep {
 	return func(s string, out []string) []string {
-		gap := 0
-		for i := 0; i < len(s); {
-			e := m(s, i)
-			if e <= i {
-				_, size := runeAt(s, i)
-				i += size
-				continue
-			}
-			if gap < i {
-				out = append(out, s[gap:i])
-			}
-			out = append(out, s[i:e])
-			i, gap = e, e
-		}
-		if gap < len(s) {
-			out = append(out, s[gap:])
-		}
+		scanMatches(s, m, func(piece string, _ bool) { out = append(out, piece) })
 		return out
 	}
 }
@@ -219,31 +203,38 @@ func splitIsolated(m matcher) preStep {
 // another match, or at the start, stays a piece of its own.
 func splitMergedWithPrevious(m matcher) preStep {
 	return func(s string, out []string) []string {
-		start := len(out)
-		gap, prevMatch := 0, false
-		for i := 0; i < len(s); {
-			e := m(s, i)
-			if e <= i {
-				_, size := runeAt(s, i)
-				i += size
-				continue
-			}
-			if gap < i {
-				out = append(out, s[gap:i])
-				prevMatch = false
-			}
-			if !prevMatch && len(out) > start {
-				out[len(out)-1] += s[i:e] // substrings of s are adjacent: this is s[begin:e]
+		start, prevMatch := len(out), false
+		scanMatches(s, m, func(piece string, match bool) {
+			if match && !prevMatch && len(out) > start {
+				out[len(out)-1] += piece
 			} else {
-				out = append(out, s[i:e])
+				out = append(out, piece)
 			}
-			prevMatch = true
-			i, gap = e, e
-		}
-		if gap < len(s) {
-			out = append(out, s[gap:])
-		}
+			prevMatch = match
+		})
 		return out
+	}
+}
+
+// scanMatches walks s from left to right and hands each piece to visit in order: the text
+// between matches (match false) and each match of m (match true); together they are s.
+func scanMatches(s string, m matcher, visit func(piece string, match bool)) {
+	gap := 0
+	for i := 0; i < len(s); {
+		e := m(s, i)
+		if e <= i {
+			_, size := runeAt(s, i)
+			i += size
+			continue
+		}
+		if gap < i {
+			visit(s[gap:i], false)
+		}
+		visit(s[i:e], true)
+		i, gap = e, e
+	}
+	if gap < len(s) {
+		visit(s[gap:], false)
 	}
 }
 
