@@ -74,7 +74,11 @@ func runBench(ctx context.Context, args []string) error {
 	if strings.HasPrefix(resolved, "xla:/") {
 		resolved = "xla (CPU plugin)"
 	}
-	goFig := benchFigures{Tool: fmt.Sprintf("emotion-probes, GoMLX %s backend", resolved), Generate: map[string]float64{},
+	tool := fmt.Sprintf("emotion-probes, GoMLX %s backend", resolved)
+	if flags := os.Getenv("XLA_FLAGS"); flags != "" && strings.HasPrefix(resolved, "xla") {
+		tool += ", XLA_FLAGS=" + flags // e.g. --xla_cpu_use_xnnpack=false: see docs/xla.md
+	}
+	goFig := benchFigures{Tool: tool, Generate: map[string]float64{},
 		PhasePeakMB: map[string]float64{}}
 	loadPeak := peakRSSMB()
 
@@ -255,8 +259,9 @@ func benchSection(g benchFigures, r *benchFigures, batches []int, texts, textTok
 		rv = r.PeakRSSMB
 	}
 	fmt.Fprintf(&b, "| peak resident memory of the whole run, MB | %.0f | %s | %s | | |\n", g.PeakRSSMB, refCol(rv), ratio(g.PeakRSSMB, rv))
-	b.WriteString("\n*Peak MB* is each phase's own peak resident set (VmHWM restarted before it): what that work alone needs,\n" +
-		"with the model loaded. The last row is the whole run's peak, every phase's compiled programs included.\n")
+	b.WriteString("\n*Peak MB* is each phase's peak resident set, VmHWM restarted from the current resident set before it (rows\n" +
+		"run in order in one process, so a row still holds what the rows above left: their compiled programs, and\n" +
+		"memory freed but kept by the allocator). The last row is the whole run's peak, loading included.\n")
 	fmt.Fprintf(&b, "\nExtraction does about %.1f GFLOP/s of matrix work", g.ExtractGFLOPS)
 	if r != nil && r.SgemmGFLOPS > 0 {
 		fmt.Fprintf(&b, ", %.0f%% of this machine's float32 peak as numpy's sgemm measured it in the same run (%.0f GFLOP/s)", 100*g.ExtractGFLOPS/r.SgemmGFLOPS, r.SgemmGFLOPS)
