@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,17 +45,13 @@ func runBench(ctx context.Context, args []string) error {
 		"generation of N new tokens at several batch sizes; peak resident memory), runs\n"+
 		"tools/reference/bench_transformers.py with --python for the same work in transformers, and writes both,\n"+
 		"side by side with their ratio, into the engine section of BENCHMARKS.md. Medians of --reps runs.")
-	model := fs.String("model", "default", "model")
+	shared := addBenchFlags(fs, 32, "engine")
+	model, texts, textTokens, layer, reps, out, sectionName := shared.model, shared.texts, shared.textTokens,
+		shared.layer, shared.reps, shared.out, shared.section
 	backend := fs.String("backend", "", "GoMLX backend (default: go)")
 	python := fs.String("python", "", "Python with torch+transformers for the reference (tools/reference/requirements.txt); empty: skip it")
 	batchesFlag := fs.String("batches", "1,8,32,64", "generation batch sizes")
 	newTokens := fs.Int("new-tokens", 150, "new tokens per sequence")
-	texts := fs.Int("texts", 32, "texts read in the extraction benchmark")
-	textTokens := fs.Int("text-tokens", 150, "tokens per text")
-	layer := fs.Int("layer", 20, "extraction stops after this layer")
-	reps := fs.Int("reps", 3, "repetitions (median)")
-	out := fs.String("out", "BENCHMARKS.md", "file whose section is rewritten")
-	sectionName := fs.String("section", "engine", "name of the section of --out to rewrite (one per backend, say)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -82,19 +79,7 @@ func runBench(ctx context.Context, args []string) error {
 		PhasePeakMB: map[string]float64{}}
 	loadPeak := peakRSSMB()
 
-	var ids [][]int
-	for i := range *texts {
-		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
-		ids = append(ids, t[:min(*textTokens, len(t))])
-	}
-	extract := func() error {
-		for i := 0; i < len(ids); i += 8 {
-			if _, err := m.HiddenStates(ids[i:min(i+8, len(ids))], []int{*layer}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	extract := extraction(m.Model, *texts, *textTokens, *layer)
 	resetPeakRSS()
 	if err := extract(); err != nil { // compile and warm up
 		return err
@@ -160,6 +145,44 @@ func runBench(ctx context.Context, args []string) error {
 	section := benchSection(goFig, ref, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
 	fmt.Print(section)
 	return replaceSection(*out, *sectionName, section)
+}
+
+// benchFlags are the flags bench and bench-quantize share: the model, the extraction benchmark
+// (see extraction), the repetitions, and the section of --out they rewrite.
+type benchFlags struct {
+	model, out, section            *string
+	texts, textTokens, layer, reps *int
+}
+
+func addBenchFlags(fs *flag.FlagSet, texts int, section string) benchFlags {
+	return benchFlags{
+		model:      fs.String("model", "default", "model: a .gguf file, a Hugging Face folder or id, or \"default\""),
+		texts:      fs.Int("texts", texts, "texts read in the extraction benchmark"),
+		textTokens: fs.Int("text-tokens", 150, "tokens per text"),
+		layer:      fs.Int("layer", 20, "extraction stops after this layer"),
+		reps:       fs.Int("reps", 3, "repetitions (median)"),
+		out:        fs.String("out", "BENCHMARKS.md", "file whose section is rewritten"),
+		section:    fs.String("section", section, "name of the section of --out to rewrite (one per backend or setting, say)"),
+	}
+}
+
+// extraction is the extraction benchmark's work: texts of textTokens tokens (benchText, each with
+// its own number in front) read through layer, in batches of 8; tools/reference/bench_transformers.py
+// does the same.
+func extraction(m *lm.Model, texts, textTokens, layer int) func() error {
+	var ids [][]int
+	for i := range texts {
+		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
+		ids = append(ids, t[:min(textTokens, len(t))])
+	}
+	return func() error {
+		for i := 0; i < len(ids); i += 8 {
+			if _, err := m.HiddenStates(ids[i:min(i+8, len(ids))], []int{layer}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func orDefault(s, def string) string {
@@ -313,15 +336,11 @@ func runBenchQuantize(ctx context.Context, args []string) error {
 		"process, and measures the weights' memory (the backend's buffers, and the process's resident set before\n"+
 		"and after loading) and the extraction speed (texts of --text-tokens through layer --layer, batches of 8;\n"+
 		"median of --reps). Writes the figures into the section --section of --out.")
-	model := fs.String("model", "default", "model: a .gguf file, a Hugging Face folder or id, or \"default\"")
+	shared := addBenchFlags(fs, 16, "quantize")
+	model, texts, textTokens, layer, reps, out, sectionName := shared.model, shared.texts, shared.textTokens,
+		shared.layer, shared.reps, shared.out, shared.section
 	backends := fs.String("backends", "go,auto", "backends to measure, comma-separated (auto: XLA's CPU plugin when installed; skipped otherwise)")
 	modes := fs.String("quantize", "none,8bit,4bit", "settings to measure")
-	texts := fs.Int("texts", 16, "texts read in the extraction benchmark")
-	textTokens := fs.Int("text-tokens", 150, "tokens per text")
-	layer := fs.Int("layer", 20, "extraction stops after this layer (capped at the model's depth)")
-	reps := fs.Int("reps", 3, "repetitions (median)")
-	out := fs.String("out", "BENCHMARKS.md", "file whose section is rewritten")
-	sectionName := fs.String("section", "quantize", "name of the section of --out to rewrite")
 	one := fs.String("one", "", "internal: measure one backend/quantize pair in this process and print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -400,20 +419,7 @@ func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer,
 	runtime.ReadMemStats(&ms)
 	f.HeapLoadedMB = float64(ms.HeapInuse) / (1 << 20)
 
-	layer = min(layer, m.Config.NumLayers)
-	var ids [][]int
-	for i := range texts {
-		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
-		ids = append(ids, t[:min(textTokens, len(t))])
-	}
-	extract := func() error {
-		for i := 0; i < len(ids); i += 8 {
-			if _, err := m.HiddenStates(ids[i:min(i+8, len(ids))], []int{layer}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	extract := extraction(m.Model, texts, textTokens, min(layer, m.Config.NumLayers))
 	if err := extract(); err != nil { // compile and warm up
 		return nil, err
 	}
