@@ -22,15 +22,19 @@ import (
 // nothing, on another backend or if those fields ever change; then the cache is copied as before
 // (slower and twice the memory, never wrong), and TestAliasInput fails to say so.
 func aliasInput(p *graph.Node, out int) bool {
-	ops, ok := unexportedField[[]any](p, "outputOps")
-	if !ok || len(ops) != 1 {
+	ops, ok := unexportedField(p, "outputOps") // []compute.Value
+	if !ok || ops.Kind() != reflect.Slice || ops.Len() != 1 {
 		return false
 	}
-	node, ok := ops[0].(*xla.Node)
+	node, ok := ops.Index(0).Interface().(*xla.Node)
 	if !ok {
 		return false
 	}
-	v, ok := unexportedField[*stablehlo.Value](node, "value")
+	field, ok := unexportedField(node, "value")
+	if !ok {
+		return false
+	}
+	v, ok := field.Interface().(*stablehlo.Value)
 	if !ok || v == nil {
 		return false
 	}
@@ -46,26 +50,15 @@ type mlirAttribute string
 
 func (a mlirAttribute) ToStableHLO() string { return string(a) }
 
-// unexportedField reads field name of the struct *ptr points to, as a T (a slice of interfaces
-// is read element by element into []any).
-func unexportedField[T any](ptr any, name string) (T, bool) {
-	var zero T
+// unexportedField is field name of the struct ptr points to, made readable.
+func unexportedField(ptr any, name string) (reflect.Value, bool) {
 	s := reflect.ValueOf(ptr)
 	if s.Kind() != reflect.Pointer || s.Elem().Kind() != reflect.Struct {
-		return zero, false
+		return reflect.Value{}, false
 	}
 	f := s.Elem().FieldByName(name)
 	if !f.IsValid() {
-		return zero, false
+		return f, false
 	}
-	f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
-	if _, wantsAny := any(zero).([]any); wantsAny && f.Kind() == reflect.Slice {
-		items := make([]any, f.Len())
-		for i := range items {
-			items[i] = f.Index(i).Interface()
-		}
-		return any(items).(T), true
-	}
-	v, ok := f.Interface().(T)
-	return v, ok
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem(), true
 }

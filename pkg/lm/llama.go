@@ -542,13 +542,7 @@ func vocabSize(w *llamaWeights) int {
 // unembed is the final norm followed by the unembedding (and Gemma's final soft-cap):
 // x [..., D] -> logits [..., V].
 func unembed(c Config, w *llamaWeights, x *Node) *Node {
-	h := rmsNorm(x, w.Norm, c.RMSNormEps)
-	var logits *Node
-	if w.LMHead.DType() == dtypes.Uint8 {
-		logits = DotGeneral(h, []int{h.Rank() - 1}, nil, dequantize(w.LMHead), []int{1}, nil) // [V, D]
-	} else {
-		logits = DotGeneral(h, []int{h.Rank() - 1}, nil, w.LMHead, []int{0}, nil) // [D, V]
-	}
+	logits := linear(rmsNorm(x, w.Norm, c.RMSNormEps), w.LMHead, nil) // a projection from D to V, stored as hostLayout says
 	if c.FinalSoftcap > 0 {
 		logits = softcap(logits, c.FinalSoftcap)
 	}

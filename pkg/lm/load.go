@@ -62,6 +62,12 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	loaded := false
+	defer func() {
+		if !loaded {
+			m.Close() // frees the weights already placed
+		}
+	}()
 	// One graph input at a time: read its tensors, arrange them (packWeight), place the result on
 	// the device and drop the host copies, so that the process never holds the whole model twice.
 	for _, slot := range weightSlots(cfg) {
@@ -69,18 +75,15 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 		for k, name := range slot {
 			t, shape, err := readWeight(src, name, quantize)
 			if err != nil {
-				m.Close()
 				return nil, err
 			}
 			if want := expectedShape(cfg, name); !equalInts(shape, want) {
-				m.Close()
 				return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
 			}
 			parts[k] = t
 		}
 		w := packWeight(slot[0], parts)
 		if err := w.ToDevice(m.backend, 0); err != nil {
-			m.Close()
 			return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, slot[0], w.Shape(), m.backend.Name(), err)
 		}
 		m.weights = append(m.weights, w)
@@ -88,6 +91,7 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	// The host copies are garbage now: hand their pages back to the OS at once rather than when
 	// the GC's scavenger gets to them, so that they do not add to the process's resident memory.
 	debug.FreeOSMemory()
+	loaded = true
 	return m, nil
 }
 
