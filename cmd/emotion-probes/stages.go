@@ -107,6 +107,7 @@ type stageRun struct {
 	shard, count int
 	progress     progress.Options
 	model        *loadedModel
+	writer       *namedModel // stories.writer or neutral.writer, when set
 }
 
 func (r *stageRun) loadModel() (*loadedModel, error) {
@@ -120,9 +121,38 @@ func (r *stageRun) loadModel() (*loadedModel, error) {
 	return r.model, nil
 }
 
+// writerModel loads the model that writes the texts of t (stories.writer or neutral.writer), or the
+// config's model when t has no writer of its own. A corpus source needs only the reading model's tokenizer.
+func (r *stageRun) writerModel(t config.Texts) (*loadedModel, error) {
+	if t.Writer == "" || t.FromCorpus() {
+		return r.loadModel()
+	}
+	name := r.cfg.WriterName(t)
+	if r.writer == nil || r.writer.name != name {
+		if r.writer != nil {
+			r.writer.Close()
+		}
+		m, err := loadModelQuantized(name, r.cfg.Model.Backend, r.cfg.Model.Quantize)
+		if err != nil {
+			return nil, fmt.Errorf("the writer model %q (stories.writer or neutral.writer): %w", name, err)
+		}
+		r.writer = &namedModel{loadedModel: m, name: name}
+	}
+	return r.writer.loadedModel, nil
+}
+
+// namedModel is a writer model and the name it was loaded by.
+type namedModel struct {
+	*loadedModel
+	name string
+}
+
 func (r *stageRun) close() {
 	if r.model != nil {
 		r.model.Close()
+	}
+	if r.writer != nil {
+		r.writer.Close()
 	}
 }
 
@@ -172,10 +202,10 @@ func timed(name string, fn func() error) error {
 
 var genStories = stageFunc{
 	name:     "generate-stories",
-	synopsis: "Step 1: for each (emotion, topic) the model writes short stories in which a character feels the\nemotion without it being named; each is checked (no emotion word or synonym, no preamble, long\nenough, no duplicate) and topped up until each pair has its stories. Writes <output.dir>/stories/.",
+	synopsis: "Step 1: for each (emotion, topic) the model (or stories.writer) writes short stories in which a\ncharacter feels the emotion without it being named; each is checked (no emotion word or synonym, no\npreamble, long enough, no duplicate) and topped up until each pair has its stories. With\nstories.source: corpus the stories are read from stories.corpus instead, each row passing the same\nchecks. Writes <output.dir>/stories/.",
 	extra: func(*flag.FlagSet) func(*stageRun) error {
 		return func(r *stageRun) error {
-			m, err := r.loadModel()
+			m, err := r.writerModel(r.cfg.Stories)
 			if err != nil {
 				return err
 			}
@@ -193,7 +223,7 @@ var genNeutral = stageFunc{
 	synopsis: "Step 1: emotionally neutral Human/Assistant dialogues on the same topics (code, facts, how-to),\nchecked for structure and for emotional words. Writes <output.dir>/neutral/.",
 	extra: func(*flag.FlagSet) func(*stageRun) error {
 		return func(r *stageRun) error {
-			m, err := r.loadModel()
+			m, err := r.writerModel(r.cfg.Neutral)
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,8 @@ type Config struct {
 
 	Model      Model      `yaml:"model"`
 	Data       Data       `yaml:"data"`
+	Stories    Texts      `yaml:"stories"`
+	Neutral    Texts      `yaml:"neutral"`
 	Generation Generation `yaml:"generation"`
 	Extraction Extraction `yaml:"extraction"`
 	Vectors    Vectors    `yaml:"vectors"`
@@ -35,6 +37,8 @@ type Config struct {
 	// Emotions is the resolved emotion list: Data.Emotions, or the lines of Data.EmotionsFile, cut to
 	// Data.NEmotions. Filled by LoadLists.
 	Emotions []string `yaml:"-"`
+	// KnownEmotions is every line of Data.EmotionsFile: the names a corpus row may use. Filled by LoadLists.
+	KnownEmotions []string `yaml:"-"`
 	// Topics is the resolved topic list: Data.Topics, or the lines of Data.TopicsFile, cut to Data.NTopics.
 	Topics []string `yaml:"-"`
 	// Synonyms maps an emotion to words that must not appear in its stories (read from Data.SynonymsFile;
@@ -85,6 +89,30 @@ type Data struct {
 	// (YAML: emotion: [word, ...]). "" disables it. Default: "synonyms.yaml".
 	SynonymsFile string `yaml:"synonyms_file"`
 }
+
+// Texts says where the texts of one kind (the stories, or the neutral dialogues) come from.
+type Texts struct {
+	// Source is "generate" (a language model writes them: the paper's protocol) or "corpus" (they are read
+	// from Corpus, written elsewhere; see package corpus). Default: "generate".
+	Source string `yaml:"source"`
+	// Corpus is a JSONL or CSV file, or a folder of them, read when Source is "corpus". Stories need the
+	// columns emotion, topic and text; dialogues topic and text. Relative paths resolve against the config's
+	// directory. Default: "".
+	Corpus string `yaml:"corpus"`
+	// Writer is the model that writes the texts when Source is "generate", if not model.name: a larger model
+	// may write what a small one reads. Same forms as model.name. Default: "" (model.name writes what it
+	// reads, as in the paper).
+	Writer string `yaml:"writer"`
+}
+
+// Sources of Texts.Source.
+const (
+	SourceGenerate = "generate"
+	SourceCorpus   = "corpus"
+)
+
+// FromCorpus says whether the texts are read from a corpus rather than generated.
+func (t Texts) FromCorpus() bool { return t.Source == SourceCorpus }
 
 // Generation sets how stories and neutral dialogues are sampled.
 type Generation struct {
@@ -167,6 +195,11 @@ type Validation struct {
 	// RatingsFile is a table of human valence and arousal ratings (CSV or TSV: emotion, valence, arousal;
 	// see package validate). "" skips the comparison. Default: "data/ratings_warriner2013.tsv".
 	RatingsFile string `yaml:"ratings_file"`
+	// Folds is the k of the k-fold cross-validations (by story, and by topic). Default: 5.
+	Folds int `yaml:"folds"`
+	// Permutations is the number of label shuffles of the permutation null of the vectors' accuracy
+	// (at the run's layer); 0 skips it. Default: 100.
+	Permutations int `yaml:"permutations"`
 	// Bootstrap is the number of resamples of the bootstrap confidence intervals. Default: 1000.
 	Bootstrap int `yaml:"bootstrap"`
 	// Seed seeds the topic split and the bootstrap. Default: 42.
@@ -199,6 +232,8 @@ func Default() *Config {
 			TopicsFile:   "data/topics_100.txt",
 			SynonymsFile: "synonyms.yaml",
 		},
+		Stories: Texts{Source: SourceGenerate},
+		Neutral: Texts{Source: SourceGenerate},
 		Generation: Generation{
 			StoriesPerTopic:      12,
 			StoriesPerCompletion: 1,
@@ -230,6 +265,8 @@ func Default() *Config {
 			Layers:       Layers{Auto: true},
 			TestFraction: 0.2,
 			RatingsFile:  "data/ratings_warriner2013.tsv",
+			Folds:        5,
+			Permutations: 100,
 			Bootstrap:    1000,
 			Seed:         42,
 		},

@@ -50,7 +50,8 @@ func TestShippedConfigsLoad(t *testing.T) {
 		stories, maxTokens int
 	}{
 		{"tiny.yaml", 3, 2, 2, 160},
-		{"small.yaml", 10, 4, 3, 224},
+		{"small.yaml", 171, 100, 12, 2048}, // reads the corpus: the generation keys keep their defaults
+		{"small-generate.yaml", 10, 4, 3, 224},
 		{"medium.yaml", 20, 100, 12, 384},
 		{"default.yaml", 171, 100, 12, 512},
 	} {
@@ -70,10 +71,10 @@ func TestShippedConfigsLoad(t *testing.T) {
 			if c.Name != wantName || filepath.Base(c.OutputDir()) != wantName || !filepath.IsAbs(c.OutputDir()) {
 				t.Errorf("name %q, output dir %q", c.Name, c.OutputDir())
 			}
-			// Every emotion of the shipped configs has a non-empty synonym list, and no synonym list names its
-			// own emotion (the pipeline adds the word itself).
+			// Every emotion of the shipped configs has an entry in the synonyms file (the 20 of medium a
+			// non-empty one), and no synonym list names its own emotion (the pipeline adds the word itself).
 			for _, e := range c.Emotions {
-				if tc.emotions <= 20 && len(c.Synonyms[e]) == 0 {
+				if list, ok := c.Synonyms[e]; !ok || tc.emotions <= 20 && len(list) == 0 {
 					t.Errorf("emotion %q has no synonyms in config/synonyms.yaml", e)
 				}
 			}
@@ -203,6 +204,16 @@ func TestBadConfigs(t *testing.T) {
 		{"validation out of range", "validation:\n  test_fraction: 1\n  layers: [3, -2]\n  bootstrap: 1\n",
 			[]string{"run.yaml:2:", "validation.test_fraction", "1: must be in (0, 1)", "run.yaml:3:", "validation.layers[1]", "-2: must be >= 0",
 				"run.yaml:4:", "validation.bootstrap", "1: must be >= 2"}},
+		{"corpus source without a corpus", "stories:\n  source: corpus\n",
+			[]string{"run.yaml: stories.corpus", "empty, but stories.source is corpus"}},
+		{"missing corpus", "neutral:\n  source: corpus\n  corpus: nowhere.jsonl\n",
+			[]string{"run.yaml:3:", "neutral.corpus", `"nowhere.jsonl": no such file or folder`}},
+		{"corpus but generate", "stories:\n  corpus: data/topics_100.txt\n",
+			[]string{"run.yaml:2:", "stories.corpus", "set stories.source: corpus to read it"}},
+		{"writer of a corpus", "stories:\n  source: corpus\n  corpus: data\n  writer: org/model\n",
+			[]string{"run.yaml:4:", "stories.writer", "a writer only writes generated texts"}},
+		{"bad source", "stories:\n  source: file\n",
+			[]string{"run.yaml:2:", "stories.source", `"file" is not one of: generate, corpus`}},
 		{"bad enum", "analysis:\n  kmeans_metric: manhattan\n",
 			[]string{"run.yaml:2:", "analysis.kmeans_metric", `"manhattan" is not one of: cosine, euclidean`}},
 		{"bad backend", "model:\n  backend: cuda\n",
@@ -304,7 +315,7 @@ func TestLayersResolve(t *testing.T) {
 
 // TestDumpRoundTrip: the dump of a loaded config loads, from another directory, to the same run.
 func TestDumpRoundTrip(t *testing.T) {
-	c, err := Load(filepath.Join("..", "..", "config", "small.yaml"))
+	c, err := Load(filepath.Join("..", "..", "config", "small-generate.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +323,7 @@ func TestDumpRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"name: small", "layers: auto", "  - lonely", "dir: /"} {
+	for _, w := range []string{"name: small-generate", "layers: auto", "  - lonely", "dir: /"} {
 		if !strings.Contains(string(out), w) {
 			t.Errorf("dump lacks %q:\n%s", w, out)
 		}

@@ -10,7 +10,9 @@
 // (temperature 0.8, top_p 0.95, top_k 64, max_new_tokens 2048, token offset 50, seed 42, PCA variance 0.5,
 // k-means k 10, UMAP n_neighbors 15 and min_dist 0.1, logit-lens top k 10) and the paper's sizes (171
 // emotions x 100 topics x 12 stories). The shipped configs, in config/: tiny (CI smoke test, minutes on 2
-// CPU cores), small (the README's example, ~30 minutes), medium (20 emotions), default (the paper's 171).
+// CPU cores), small (the README's example: the written corpus, 171 emotions, minutes), small-generate (the
+// paper's protocol at a small scale: the model writes its own stories), medium (20 emotions), default (the
+// paper's 171).
 //
 //	name: tiny                       # default: the file's name; fills {name} in output.dir
 //	model:
@@ -27,6 +29,12 @@
 //	  n_emotions: 0                  # optional: keep the first N (0 = all)
 //	  n_topics: 0
 //	  synonyms_file: synonyms.yaml   # emotion: [word, ...] banned from its stories; "" = none
+//	stories:
+//	  source: generate               # generate (the model writes them) | corpus (read from corpus)
+//	  corpus: data/corpus/stories    # JSONL or CSV file, or a folder of them (source: corpus only)
+//	  writer: ""                     # a model that writes in place of model.name (source: generate only)
+//	neutral:                         # the same three keys, for the neutral dialogues
+//	  source: generate
 //	generation:
 //	  stories_per_topic: 12          # >= 1
 //	  stories_per_completion: 1      # 1 .. stories_per_topic
@@ -57,6 +65,8 @@
 //	  layers: auto                   # layer sweep: auto = ~10 layers spread over the model | [5, 10, 15]
 //	  test_fraction: 0.2             # (0, 1): share of topics held out
 //	  ratings_file: data/ratings_warriner2013.tsv   # human valence/arousal ratings; "" = skip
+//	  folds: 5                       # >= 2: k of the k-fold cross-validations (by story, by topic)
+//	  permutations: 100              # >= 0 label shuffles of the permutation null; 0 = none
 //	  bootstrap: 1000                # >= 2 resamples for confidence intervals
 //	  seed: 42
 //	output:

@@ -21,6 +21,10 @@ func (c *Config) Resolved() *Config {
 	r.Data.TopicsFile = c.Path(c.Data.TopicsFile)
 	r.Data.SynonymsFile = c.Path(c.Data.SynonymsFile)
 	r.Validation.RatingsFile = c.Path(c.Validation.RatingsFile)
+	r.Stories.Corpus = c.Path(c.Stories.Corpus)
+	r.Neutral.Corpus = c.Path(c.Neutral.Corpus)
+	r.Stories.Writer = c.modelName(c.Stories.Writer)
+	r.Neutral.Writer = c.modelName(c.Neutral.Writer)
 	if c.Emotions != nil {
 		r.Data.Emotions = append([]string(nil), c.Emotions...)
 		r.Data.NEmotions = 0
@@ -38,8 +42,19 @@ func (c *Config) Resolved() *Config {
 // ModelName is Model.Name with a local path made absolute (resolved against Dir). A name is a local path when
 // it starts with "/", "./", "../" or "~/", ends in ".gguf", or exists relative to Dir; "default" and Hugging
 // Face ids ("org/name") are returned unchanged.
-func (c *Config) ModelName() string {
-	n := c.Model.Name
+func (c *Config) ModelName() string { return c.modelName(c.Model.Name) }
+
+// WriterName is the model that writes the generated texts of t (c.Stories or c.Neutral): its Writer,
+// resolved as ModelName resolves model.name, or ModelName when it has none.
+func (c *Config) WriterName(t Texts) string {
+	if t.Writer == "" {
+		return c.ModelName()
+	}
+	return c.modelName(t.Writer)
+}
+
+// modelName resolves a model name as ModelName does.
+func (c *Config) modelName(n string) string {
 	switch {
 	case n == "" || strings.EqualFold(n, DefaultModelName):
 		return n

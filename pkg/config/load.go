@@ -179,6 +179,7 @@ func (c *Config) loadEmotions() Problems {
 		slugs[s] = e
 	}
 	c.Emotions = list
+	c.KnownEmotions = all
 	c.fitDefaultsToEmotions()
 	return ps
 }

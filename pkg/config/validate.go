@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -57,6 +58,28 @@ func (c *Config) Validate() error {
 	}
 	if c.Data.NTopics < 0 {
 		bad("data.n_topics", "%d: must be >= 0 (0 keeps all)", c.Data.NTopics)
+	}
+
+	// stories, neutral
+	for _, t := range []struct {
+		key string
+		v   Texts
+	}{{"stories", c.Stories}, {"neutral", c.Neutral}} {
+		oneOf(t.key+".source", t.v.Source, SourceGenerate, SourceCorpus)
+		switch {
+		case t.v.FromCorpus() && t.v.Corpus == "":
+			bad(t.key+".corpus", "empty, but %s.source is corpus: give a JSONL or CSV file, or a folder of them "+
+				"(the project ships config/data/corpus)", t.key)
+		case t.v.FromCorpus():
+			if _, err := os.Stat(c.Path(t.v.Corpus)); err != nil {
+				bad(t.key+".corpus", "%q: no such file or folder (looked for %s)", t.v.Corpus, c.Path(t.v.Corpus))
+			}
+		case t.v.Corpus != "":
+			bad(t.key+".corpus", "%q is set but %s.source is %q: set %s.source: corpus to read it", t.v.Corpus, t.key, t.v.Source, t.key)
+		}
+		if t.v.FromCorpus() && t.v.Writer != "" {
+			bad(t.key+".writer", "%q is set but %s.source is corpus: a writer only writes generated texts", t.v.Writer, t.key)
+		}
 	}
 
 	// generation
@@ -146,6 +169,8 @@ func (c *Config) Validate() error {
 		bad("validation.test_fraction", "%g: must be in (0, 1) (0.2 holds out a fifth of the topics)", v.TestFraction)
 	}
 	atLeast("validation.bootstrap", v.Bootstrap, 2)
+	atLeast("validation.folds", v.Folds, 2)
+	atLeast("validation.permutations", v.Permutations, 0)
 
 	// output
 	if c.Output.Dir == "" {

@@ -76,7 +76,7 @@ const (
 )
 
 // Reasons lists the reasons of this package in the order the summary prints them.
-var Reasons = []stories.Reason{EmptyTurn, Emotional, Pleasantry, stories.Repetitive, stories.TooShort, stories.Truncated}
+var Reasons = []stories.Reason{Structure, EmptyTurn, Emotional, Pleasantry, stories.Repetitive, stories.TooShort, stories.Truncated}
 
 // interjectionRE matches a bare opening interjection of an answer ("Sure!", "Certainly.", "Great
 // question!"), which CleanTurn removes: it carries no content, and refusing every answer that starts so would

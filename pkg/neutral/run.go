@@ -51,7 +51,13 @@ func Fingerprint(cfg *config.Config, modelID string) checkpoint.Fingerprint {
 // stories.Run: completions of different topics share batches, each completion's seed depends only on (seed,
 // topic, attempt), a topic draws up to max_attempts completions per wanted dialogue, a rerun skips finished
 // topics, and a cancelled ctx stops after the batch in flight.
+//
+// With neutral.source: corpus nothing is generated: the corpus dialogues are checked and written as units
+// instead (see runCorpus); eng only tokenizes.
 func Run(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Options) (*stories.Summary, error) {
+	if cfg.Neutral.FromCorpus() {
+		return runCorpus(ctx, eng, cfg, opts)
+	}
 	g := cfg.Generation
 	if len(cfg.Topics) == 0 {
 		return nil, fmt.Errorf("neutral: the config has no topics: load it with config.Load and check data.topics_file")

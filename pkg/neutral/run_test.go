@@ -190,3 +190,46 @@ func TestResumeAndBatching(t *testing.T) {
 		t.Errorf("two shards: files differ from a plain run's")
 	}
 }
+
+// With neutral.source: corpus, each topic's dialogues are judged as generated ones are: a well-formed
+// dialogue (with or without a system line) is kept, one that names a feeling or does not alternate
+// Human/Assistant is refused and reported by its file and line; nothing is generated.
+func TestRunFromCorpus(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Neutral.Source = config.SourceCorpus
+	answer := "Open the file with a loop, read each line, count the lines and return the total. Check the error " +
+		"when the file does not open, and close it when the loop ends, so that the count is the number of lines."
+	rows := []string{
+		`{"topic": "A train is late", "text": "Human: How do I count the lines of a file?\n\nAssistant: ` + answer + `"}`,
+		`{"topic": "A train is late", "text": "Answer briefly.\n\nHuman: And the words?\n\nAssistant: ` + answer + `"}`,
+		`{"topic": "A train is late", "text": "Human: I am so happy. How do I count lines?\n\nAssistant: ` + answer + `"}`,
+		`{"topic": "Someone finds a letter", "text": "Assistant: ` + answer + `\n\nHuman: Thanks."}`,
+	}
+	p := filepath.Join(t.TempDir(), "neutral.jsonl")
+	if err := os.WriteFile(p, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Neutral.Corpus = p
+	eng := &storiestest.Engine{}
+	sum, err := neutral.Run(context.Background(), eng, cfg, neutral.Options{ModelID: "m", Progress: progress.Options{Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eng.Calls) != 0 || sum.Units != 2 || sum.Kept != 2 || len(sum.Problems) != 2 {
+		t.Fatalf("generated %v; summary %+v", eng.Calls, sum)
+	}
+	for i, want := range []string{"neutral.jsonl:3: emotional happy", "neutral.jsonl:4: structure"} {
+		if !strings.Contains(sum.Problems[i], want) {
+			t.Errorf("problem %d = %q, want %q", i, sum.Problems[i], want)
+		}
+	}
+	units, err := neutral.Load(cfg.OutputDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units {
+		if u.Topic == "A train is late" && (len(u.Kept) != 2 || !strings.HasPrefix(u.Kept[1].Text, "Answer briefly.\n\nHuman: And the words?")) {
+			t.Errorf("kept %+v", u.Kept)
+		}
+	}
+}

@@ -38,6 +38,7 @@ type Dialog struct {
 	Exchanges int    `json:"exchanges"`
 	Kind      string `json:"kind"`          // the task the prompt asked for (Kind.Name: code, fact, ...)
 	Cut       bool   `json:"cut,omitempty"` // a turn hit max_new_tokens: a cut answer was kept to its last whole sentence, a cut question dropped
+	Row       string `json:"row,omitempty"` // the corpus row it came from, "file:line" (neutral.source: corpus)
 }
 
 // Reject is a completion that was not kept.
@@ -46,6 +47,7 @@ type Reject struct {
 	Reason  stories.Reason `json:"reason"`
 	Detail  string         `json:"detail,omitempty"`
 	Attempt int            `json:"attempt"`
+	Row     string         `json:"row,omitempty"` // the corpus row, "file:line" (neutral.source: corpus)
 }
 
 func unitPath(topic string) string { return config.TopicID(topic) + ".json" }

@@ -102,7 +102,13 @@ func synonymsHash(m map[string][]string) string {
 // stops after the batch in flight) loses only the pairs in flight; the result is the same as an
 // uninterrupted run's, byte for byte. When every pair of cfg is done (all shards), the stage is marked
 // complete.
+//
+// With stories.source: corpus nothing is generated: the corpus rows are checked and written as units instead
+// (see runCorpus); eng only tokenizes.
 func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Summary, error) {
+	if cfg.Stories.FromCorpus() {
+		return runCorpus(ctx, eng, cfg, opts)
+	}
 	g := cfg.Generation
 	if len(cfg.Emotions) == 0 || len(cfg.Topics) == 0 {
 		return nil, fmt.Errorf("stories: the config has %d emotions and %d topics: load it with config.Load "+

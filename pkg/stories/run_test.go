@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -416,5 +417,110 @@ func TestLoadOrderAndTexts(t *testing.T) {
 	}
 	if n := len(stories.Texts(afraid)); n != 5 {
 		t.Errorf("Texts: %d stories, want 5 (6 kept, one copy across topics)", n)
+	}
+}
+
+// writeCorpus writes a story corpus file into dir: rows of (emotion, topic, text).
+func writeCorpus(t *testing.T, dir string, rows [][3]string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "{\"emotion\": %q, \"topic\": %q, \"text\": %q}\n", r[0], r[1], r[2])
+	}
+	p := filepath.Join(dir, "corpus.jsonl")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// With stories.source: corpus nothing is generated: each (emotion, topic) of the corpus becomes a unit, a row
+// that names its emotion is refused and reported with its file and line, a row of an unknown emotion is
+// reported, a row of an emotion outside the run is skipped; a changed corpus stops a resumed run.
+func TestRunFromCorpus(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.KnownEmotions = append(slices.Clone(cfg.Emotions), "sad")
+	cfg.Stories.Source = config.SourceCorpus
+	rows := [][3]string{
+		{"afraid", "A train is late", seededStory(1)},
+		{"afraid", "A train is late", seededStory(2) + " Fear came."}, // line 2: names its emotion
+		{"at ease", "A new topic", seededStory(3)},
+		{"happy", "A train is late", seededStory(4)},
+		{"sad", "A train is late", seededStory(5)},  // outside the run
+		{"hapy", "A train is late", seededStory(6)}, // line 6: unknown
+		{"happy", "A train is late", "Too short."},  // line 7
+		{"happy", "Someone finds a letter", seededStory(8)},
+	}
+	cfg.Stories.Corpus = writeCorpus(t, t.TempDir(), rows)
+	eng := &storiestest.Engine{Script: randomScript}
+	sum, err := stories.Run(context.Background(), eng, cfg, stories.Options{ModelID: "m", Progress: quiet.Progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eng.Calls) != 0 {
+		t.Errorf("the engine generated %v: a corpus run must only tokenize", eng.Calls)
+	}
+	if sum.Units != 4 || sum.Kept != 4 || sum.Requested != 6 || sum.Skipped != 1 || len(sum.Problems) != 3 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for i, want := range []string{"corpus.jsonl:6: emotion: \"hapy\"", "corpus.jsonl:2: emotion-word Fear", "corpus.jsonl:7: too-short"} {
+		if !strings.Contains(sum.Problems[i], want) {
+			t.Errorf("problem %d = %q, want it to contain %q", i, sum.Problems[i], want)
+		}
+	}
+	units, err := stories.LoadEmotion(cfg.OutputDir(), "afraid")
+	if err != nil || len(units) != 1 || len(units[0].Kept) != 1 || units[0].Rejected[0].Row != cfg.Stories.Corpus+":2" {
+		t.Fatalf("afraid's unit: %+v, %v", units, err)
+	}
+	if err := checkpoint.Require(cfg.OutputDir(), stories.StageName, "generate-stories"); err != nil {
+		t.Fatalf("the stage is not marked complete: %v", err)
+	}
+
+	// A rerun resumes everything; an edited corpus is refused, naming the checksum.
+	if sum, err = stories.Run(context.Background(), eng, cfg, stories.Options{ModelID: "m", Progress: quiet.Progress}); err != nil || sum.Resumed != 4 {
+		t.Fatalf("rerun: %+v, %v", sum, err)
+	}
+	rows[0][2] = seededStory(9)
+	writeCorpus(t, filepath.Dir(cfg.Stories.Corpus), rows)
+	_, err = stories.Run(context.Background(), eng, cfg, stories.Options{ModelID: "m", Progress: quiet.Progress})
+	var mm *checkpoint.MismatchError
+	if !errors.As(err, &mm) || !strings.Contains(err.Error(), "corpus_sha256") {
+		t.Errorf("a changed corpus: %v, want a mismatch naming corpus_sha256", err)
+	}
+
+	// An emotion of the run with no row is an error that names it.
+	cfg2 := testConfig(t.TempDir())
+	cfg2.KnownEmotions = cfg2.Emotions
+	cfg2.Stories.Source = config.SourceCorpus
+	cfg2.Stories.Corpus = writeCorpus(t, t.TempDir(), rows[:1])
+	if _, err := stories.Run(context.Background(), eng, cfg2, stories.Options{Progress: quiet.Progress}); err == nil ||
+		!strings.Contains(err.Error(), `no story for "at ease", "happy"`) {
+		t.Errorf("emotions without stories: %v", err)
+	}
+}
+
+// Try draws one story per pair, in one batch, and judges each with Run's checks; it writes nothing.
+func TestTry(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	eng := &storiestest.Engine{Script: func(prompt string, seed uint64) (string, bool) {
+		emotion := emotionRE.FindStringSubmatch(prompt)[1]
+		if emotion == "afraid" {
+			return seededStory(seed) + " I was so afraid.", true
+		}
+		return seededStory(seed), true
+	}}
+	units, err := stories.Try(eng, cfg, []stories.Pair{{"afraid", "A train is late"}, {"happy", "A train is late"}}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eng.Calls) != 1 || eng.Calls[0] != 2 {
+		t.Errorf("Generate calls %v, want one batch of 2", eng.Calls)
+	}
+	if len(units) != 2 || len(units[0].Rejected) != 1 || units[0].Rejected[0].Reason != stories.EmotionWord ||
+		len(units[1].Kept) != 1 || units[1].Kept[0].Person != "third" {
+		t.Errorf("units %+v", units)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.OutputDir(), stories.StageName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Try wrote the stage folder (%v)", err)
 	}
 }

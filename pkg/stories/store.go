@@ -37,7 +37,8 @@ type Story struct {
 	Part    int    `json:"part,omitempty"`   // its place in that completion, when a completion holds several
 	Tokens  int    `json:"tokens"`           // reading tokens (BOS included)
 	Cut     bool   `json:"cut,omitempty"`    // cut back to its last sentence (the completion hit max_new_tokens)
-	Person  string `json:"person,omitempty"` // "first" or "third": the person the prompt asked for
+	Person  string `json:"person,omitempty"` // "first" or "third": the person the prompt (or the corpus row) gives
+	Row     string `json:"row,omitempty"`    // the corpus row it came from, "file:line" (stories.source: corpus)
 }
 
 // Reject is a candidate that was not kept.
@@ -47,6 +48,7 @@ type Reject struct {
 	Detail  string `json:"detail,omitempty"` // e.g. the banned word found
 	Attempt int    `json:"attempt"`
 	Part    int    `json:"part,omitempty"`
+	Row     string `json:"row,omitempty"` // the corpus row, "file:line" (stories.source: corpus)
 }
 
 // unitPath is a unit's file relative to the stage folder, with / separators.

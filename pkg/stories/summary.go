@@ -15,6 +15,10 @@ type Summary struct {
 	Attempts  int            `json:"attempts"`        // completions drawn
 	Rejected  map[Reason]int `json:"rejected"`        // candidates refused, by reason
 	Short     []string       `json:"short,omitempty"` // units that ended with fewer texts than requested
+	// Problems are the corpus rows left out, each "file:line: why" (a corpus source only).
+	Problems []string `json:"problems,omitempty"`
+	// Skipped counts the corpus rows of emotions the run leaves out.
+	Skipped int `json:"skipped,omitempty"`
 	// What names the texts in String ("stories", "dialogues"); "" reads "texts".
 	What string `json:"-"`
 }
@@ -74,6 +78,16 @@ func (s *Summary) String() string {
 		for _, o := range other {
 			fmt.Fprintf(&b, "%s%s", sep, o)
 			sep = ", "
+		}
+	}
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, "\n%d corpus rows of emotions outside this run skipped", s.Skipped)
+	}
+	if len(s.Problems) > 0 {
+		const show = 10
+		fmt.Fprintf(&b, "\n%d corpus rows left out:\n  %s", len(s.Problems), strings.Join(s.Problems[:min(show, len(s.Problems))], "\n  "))
+		if len(s.Problems) > show {
+			fmt.Fprintf(&b, "\n  ... (every one is in the units' \"rejected\" lists, with its row)")
 		}
 	}
 	if len(s.Short) > 0 {
