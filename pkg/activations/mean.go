@@ -26,15 +26,76 @@ type reading struct {
 	rows [][][]float32
 	// tokens[i] is the number of tokens read of text i (after any cut); 0 for a skipped text.
 	tokens []int
+	// cut[i] says text i was cut to maxTokens.
+	cut []bool
 
 	skipped   int // texts with no position at or past the offset
 	truncated int // texts cut to maxTokens
 }
 
+// slice is the reading of texts [a, b), as if only they had been read.
+func (rd *reading) slice(a, b int) *reading {
+	out := &reading{means: rd.means[a:b], tokens: rd.tokens[a:b], cut: rd.cut[a:b]}
+	if rd.rows != nil {
+		out.rows = rd.rows[a:b]
+	}
+	for i := range out.tokens {
+		if out.means[i] == nil {
+			out.skipped++
+		}
+		if out.cut[i] {
+			out.truncated++
+		}
+	}
+	return out
+}
+
+// readChunks reads the texts of many units (texts[u] are unit u's) a chunk of units at a time: the texts
+// of consecutive units, at least chunkTexts of them, go through one read, so that its batches are full
+// and sorted by length across units, rather than one short batch per unit. After each chunk, done is
+// called for each of its units, in order, with that unit's reading; a unit is written there, so an
+// interruption loses at most the chunk in flight.
+func (r *reader) readChunks(ctx context.Context, texts [][]string, chunkTexts int, onBatch func(n int),
+	done func(u int, rd *reading) error) error {
+	for start := 0; start < len(texts); {
+		end, n := start, 0
+		for end < len(texts) && (n < chunkTexts || end == start) {
+			n += len(texts[end])
+			end++
+		}
+		var all []string
+		for _, t := range texts[start:end] {
+			all = append(all, t...)
+		}
+		rd, err := r.read(ctx, all, onBatch)
+		if err != nil {
+			return &chunkError{first: start, err: err}
+		}
+		at := 0
+		for u := start; u < end; u++ {
+			if err := done(u, rd.slice(at, at+len(texts[u]))); err != nil {
+				return err
+			}
+			at += len(texts[u])
+		}
+		start = end
+	}
+	return nil
+}
+
+// chunkError is a read that failed (or was stopped) in the chunk starting at unit first.
+type chunkError struct {
+	first int
+	err   error
+}
+
+func (e *chunkError) Error() string { return e.err.Error() }
+func (e *chunkError) Unwrap() error { return e.err }
+
 // read tokenizes texts, sorts them by length, and reads them batchSize at a time. It stops between batches
 // when ctx is done. onBatch, if set, is called after each batch with its number of texts.
 func (r *reader) read(ctx context.Context, texts []string, onBatch func(n int)) (*reading, error) {
-	out := &reading{means: make([][][]float64, len(texts)), tokens: make([]int, len(texts))}
+	out := &reading{means: make([][][]float64, len(texts)), tokens: make([]int, len(texts)), cut: make([]bool, len(texts))}
 	if r.perToken {
 		out.rows = make([][][]float32, len(texts))
 	}
@@ -45,6 +106,7 @@ func (r *reader) read(ctx context.Context, texts []string, onBatch func(n int)) 
 		if r.maxTokens > 0 && len(t) > r.maxTokens {
 			t = t[:r.maxTokens]
 			out.truncated++
+			out.cut[i] = true
 		}
 		if len(t) <= r.offset {
 			out.skipped++
@@ -62,9 +124,14 @@ func (r *reader) read(ctx context.Context, texts []string, onBatch func(n int)) 
 			return nil, err
 		}
 		idx := order[start:min(start+bs, len(order))]
-		batch := make([][]int, len(idx))
+		batch := make([][]int, len(idx), bs)
 		for j, i := range idx {
 			batch[j] = ids[i]
+		}
+		// A short last batch is filled with one-token rows, whose states are not used: a batch of another
+		// size is another program to compile (seconds, on XLA), while the extra rows cost almost nothing.
+		for len(batch) < bs {
+			batch = append(batch, ids[idx[0]][:1])
 		}
 		h, err := r.eng.HiddenStates(batch, r.layers)
 		if err != nil {

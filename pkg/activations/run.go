@@ -40,6 +40,10 @@ type Options struct {
 	NumLayers int
 	// MaxTokens cuts longer texts (a counted warning); 0 takes the context of an *lm.Model engine, or no cut.
 	MaxTokens int
+	// ChunkTexts is how many texts, of consecutive units, are read together (sorted by length across the
+	// units, so batches are full); the units of a chunk are written when it is done, so an interruption
+	// loses at most one chunk. 0 means 32 batches (extraction.batch_size) of texts.
+	ChunkTexts int
 	// Progress styles the progress bars (Quiet for none).
 	Progress progress.Options
 }
@@ -202,13 +206,19 @@ func (x *run) emotions() (*Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	topics := sortedTopics(x.cfg.Topics)
-	ids := make([]string, len(topics))
-	for i, t := range topics {
-		ids[i] = config.TopicID(t)
+	// Generated stories cover every topic of the config, and the units average over exactly those: another
+	// topic list makes other means. A corpus brings its own topics (each emotion on some of them); its
+	// checksum is in the stories' fingerprint, and every story of the run's emotions is read.
+	fromCorpus := x.cfg.Stories.FromCorpus()
+	var ids []string
+	if fromCorpus {
+		fp["topics_sha256"] = "stories.corpus"
+	} else {
+		for _, t := range sortedTopics(x.cfg.Topics) {
+			ids = append(ids, config.TopicID(t))
+		}
+		fp["topics_sha256"] = hashStrings(ids)
 	}
-	// The units average over the config's topics: another topic list makes other means.
-	fp["topics_sha256"] = hashStrings(ids)
 	st, err := checkpoint.OpenStage(filepath.Join(x.out, StageName), EmotionsStage, fp, x.opts.Force)
 	if err != nil {
 		return nil, fmt.Errorf("activations: %w", err)
@@ -231,9 +241,12 @@ func (x *run) emotions() (*Part, error) {
 	var jobs []job
 	var missing []string
 	total := 0
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
+	var want map[string]bool // nil: every topic (a corpus)
+	if !fromCorpus {
+		want = map[string]bool{}
+		for _, id := range ids {
+			want[id] = true
+		}
 	}
 	for _, e := range mine {
 		if st.Done(emotionUnit(e)) {
@@ -246,24 +259,10 @@ func (x *run) emotions() (*Part, error) {
 			continue
 		}
 		j := job{emotion: e}
-		seen := map[string]bool{}
-		have := 0
-		for _, u := range units {
-			if !want[u.TopicID] {
-				continue // a topic no longer in the config
-			}
-			have++
-			for _, s := range u.Kept {
-				// Repeats across topics are dropped, as stories.Texts does.
-				if k := stories.Normalize(s.Text); !seen[k] {
-					seen[k] = true
-					j.texts = append(j.texts, s.Text)
-					j.topicIDs = append(j.topicIDs, u.TopicID)
-				}
-			}
-		}
-		if have < len(ids) {
-			missing = append(missing, fmt.Sprintf("%q (%d of %d topics)", e, len(ids)-have, len(ids)))
+		var have int
+		j.texts, j.topicIDs, have = storyTexts(units, want)
+		if have == 0 || !fromCorpus && have < len(ids) {
+			missing = append(missing, fmt.Sprintf("%q (%d of %d topics)", e, max(len(ids)-have, 1), max(len(ids), 1)))
 			continue
 		}
 		total += len(j.texts)
@@ -281,22 +280,76 @@ func (x *run) emotions() (*Part, error) {
 	}
 	bar := progress.New("activations: stories", total, withUnit(x.opts.Progress, "texts"))
 	defer bar.Done()
-	for done, j := range jobs {
-		rd, err := x.r.read(x.ctx, j.texts, bar.Add)
-		if err != nil {
-			return part, stopped(err, "emotion", j.emotion, done, len(jobs))
-		}
+	texts := make([][]string, len(jobs))
+	for i, j := range jobs {
+		texts[i] = j.texts
+	}
+	err = x.r.readChunks(x.ctx, texts, x.chunkTexts(), bar.Add, func(i int, rd *reading) error {
+		j := jobs[i]
 		if err := writeEmotion(st, j.emotion, j.topicIDs, x.r, rd, &plan); err != nil {
-			return part, err
+			return err
 		}
 		part.add(rd, len(j.texts))
-		bar.Note(fmt.Sprintf("%d/%d emotions", done+1, len(jobs)))
+		bar.Note(fmt.Sprintf("%d/%d emotions", i+1, len(jobs)))
+		return nil
+	})
+	if ce := (*chunkError)(nil); errors.As(err, &ce) {
+		return part, stopped(ce.err, "emotion", jobs[ce.first].emotion, ce.first, len(jobs))
+	} else if err != nil {
+		return part, err
 	}
 	units := make([]string, len(all))
 	for i, e := range all {
 		units[i] = emotionUnit(e)
 	}
 	return part, markIfComplete(st, units)
+}
+
+// chunkTexts is how many texts go through one read (see reader.readChunks and Options.ChunkTexts).
+func (x *run) chunkTexts() int {
+	if x.opts.ChunkTexts > 0 {
+		return x.opts.ChunkTexts
+	}
+	return 32 * max(x.r.batchSize, 1)
+}
+
+// storyTexts lists the kept stories of one emotion's units in the order they are read (units by topic id,
+// stories in attempt order), each with its topic id, leaving out repeats across topics as stories.Texts
+// does. want, if not nil, keeps only those topic ids. have counts the units used.
+func storyTexts(units []stories.Unit, want map[string]bool) (texts, topicIDs []string, have int) {
+	seen := map[string]bool{}
+	for _, u := range units {
+		if want != nil && !want[u.TopicID] {
+			continue // a topic no longer in the config
+		}
+		have++
+		for _, s := range u.Kept {
+			if k := stories.Normalize(s.Text); !seen[k] {
+				seen[k] = true
+				texts = append(texts, s.Text)
+				topicIDs = append(topicIDs, u.TopicID)
+			}
+		}
+	}
+	return texts, topicIDs, have
+}
+
+// StoryTexts returns the stories of emotion as the activation stage read them, row for row with
+// LoadPerStory's rows: their texts and topic ids. It reads the stories stage's files of cfg's run.
+func StoryTexts(cfg *config.Config, emotion string) (texts, topicIDs []string, err error) {
+	units, err := stories.LoadEmotion(cfg.OutputDir(), emotion)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activations: %w", err)
+	}
+	var want map[string]bool
+	if !cfg.Stories.FromCorpus() {
+		want = map[string]bool{}
+		for _, t := range cfg.Topics {
+			want[config.TopicID(t)] = true
+		}
+	}
+	texts, topicIDs, _ = storyTexts(units, want)
+	return texts, topicIDs, nil
 }
 
 // neutral reads the neutral dialogues, one unit per topic.
@@ -310,7 +363,18 @@ func (x *run) neutral() (*Part, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activations: %w", err)
 	}
+	units, err := neutral.Load(x.out)
+	if err != nil {
+		return nil, fmt.Errorf("activations: %w", err)
+	}
 	topics := sortedTopics(x.cfg.Topics)
+	if x.cfg.Neutral.FromCorpus() { // a corpus brings its own topics
+		topics = nil
+		for _, u := range units {
+			topics = append(topics, u.Topic)
+		}
+		topics = sortedTopics(topics)
+	}
 	plan := x.plan(NeutralStage)
 	plan.PerToken = x.r.perToken
 	plan.Topics = topics
@@ -321,10 +385,6 @@ func (x *run) neutral() (*Part, error) {
 		return nil, fmt.Errorf("activations: %w", err)
 	}
 	mine := stories.Shard(topics, x.opts.Shard, max(x.opts.NumShards, 1))
-	units, err := neutral.Load(x.out)
-	if err != nil {
-		return nil, fmt.Errorf("activations: %w", err)
-	}
 	byID := map[string]*neutral.Unit{}
 	for i := range units {
 		byID[units[i].TopicID] = &units[i]
@@ -371,18 +431,25 @@ func (x *run) neutral() (*Part, error) {
 	}
 	bar := progress.New("activations: neutral", total, withUnit(x.opts.Progress, "texts"))
 	defer bar.Done()
-	for done, j := range jobs {
-		rd, err := x.r.read(x.ctx, j.texts, bar.Add)
-		if err != nil {
-			return part, stopped(err, "topic", j.topic, done, len(jobs))
-		}
+	texts := make([][]string, len(jobs))
+	for i, j := range jobs {
+		texts[i] = j.texts
+	}
+	err = x.r.readChunks(x.ctx, texts, x.chunkTexts(), bar.Add, func(i int, rd *reading) error {
+		j := jobs[i]
 		rows, err := writeNeutral(st, j.topic, x.r, rd)
 		if err != nil {
-			return part, err
+			return err
 		}
 		part.add(rd, len(j.texts))
 		part.Rows += rows - (len(j.texts) - rd.skipped)
-		bar.Note(fmt.Sprintf("%d/%d topics", done+1, len(jobs)))
+		bar.Note(fmt.Sprintf("%d/%d topics", i+1, len(jobs)))
+		return nil
+	})
+	if ce := (*chunkError)(nil); errors.As(err, &ce) {
+		return part, stopped(ce.err, "topic", jobs[ce.first].topic, ce.first, len(jobs))
+	} else if err != nil {
+		return part, err
 	}
 	names := make([]string, len(plan.TopicIDs))
 	for i, id := range plan.TopicIDs {

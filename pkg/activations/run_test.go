@@ -137,7 +137,9 @@ func TestRunResumesAfterCancel(t *testing.T) {
 		}
 		return nil
 	}}
-	_, err := Run(ctx, eng, cut, runOpts("both"))
+	opts := runOpts("both")
+	opts.ChunkTexts = 1 // a unit per read, so the cancel falls between units
+	_, err := Run(ctx, eng, cut, opts)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "rerun to resume") {
 		t.Fatalf("cancelled run: got %v", err)
 	}
