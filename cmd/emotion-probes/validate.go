@@ -91,9 +91,16 @@ var validateStage = stageFunc{
 // summaryLines are the report's headline numbers.
 func summaryLines(rep *validate.Report) string {
 	s := ""
-	if h := rep.HeldOutAt(rep.Layers.DefaultLayer); h != nil {
-		s += fmt.Sprintf("held-out (layer %d, %d stories of %d topic(s)): cosine top-1 %.2f, probe top-1 %.2f, chance %.2f; top-3 %.2f (chance %.2f)\n",
-			h.Layer, h.NTest, len(h.Test), h.Cosine.Top1, h.Probe.Top1, h.Chance1, h.Cosine.Top3, h.Chance3)
+	for _, cv := range rep.CrossValAt(rep.Layers.DefaultLayer) {
+		s += fmt.Sprintf("%d-fold by %s (layer %d, %d stories, %d emotions): vectors top-1 %.3f (chance %.3f, p %.2g), top-3 %.3f",
+			cv.Folds, cv.Split, cv.Layer, cv.Cosine.N, len(cv.Emotions), cv.Cosine.Top1, cv.Cosine.Chance1, cv.Cosine.P1, cv.Cosine.Top3)
+		if cv.Probe != nil {
+			s += fmt.Sprintf("; probe %.3f", cv.Probe.Top1)
+		}
+		if cv.Words != nil {
+			s += fmt.Sprintf("; bag of words %.3f", cv.Words.Top1)
+		}
+		s += "\n"
 	}
 	if sw := rep.Sweep; sw != nil {
 		s += fmt.Sprintf("layer sweep %v: recommended layer %d\n", sw.Layers, sw.Recommended)

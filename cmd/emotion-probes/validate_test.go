@@ -33,7 +33,8 @@ func TestValidateTiny(t *testing.T) {
 	p := mustRun(t, "validate", "--config", cfg, "--quiet", "--layers", "0,1,2",
 		"--ratings", abs("config/data/ratings_warriner2013.tsv"), "--scenarios", abs("config/data/scenarios.yaml"))
 	log := p.out.String()
-	for _, want := range []string{"layer sweep: reading the stories at layers [0]", "recommended layer", "human ratings (3 emotions)", "report.md"} {
+	for _, want := range []string{"layer sweep: reading the stories at layers [0]", "-fold by topics", "bag of words", "recommended layer",
+		"human ratings (3 emotions)", "report.md"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("output lacks %q:\n%s", want, log)
 		}
@@ -46,8 +47,10 @@ func TestValidateTiny(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rep.Layers.Sweep, []int{0, 1, 2}) || !slices.Equal(rep.Layers.Missing, []int{0}) || len(rep.HeldOut) != 3 {
-		t.Errorf("layers %+v, %d held-out checks", rep.Layers, len(rep.HeldOut))
+	// One held-out split (the run's layer); a cross-validation by topic and by story at each layer.
+	if !slices.Equal(rep.Layers.Sweep, []int{0, 1, 2}) || !slices.Equal(rep.Layers.Missing, []int{0}) || len(rep.HeldOut) != 1 ||
+		len(rep.CrossVal) != 6 {
+		t.Errorf("layers %+v, %d held-out checks, %d cross-validations", rep.Layers, len(rep.HeldOut), len(rep.CrossVal))
 	}
 	var names []string
 	for _, s := range rep.Sections {

@@ -62,14 +62,14 @@ func TestParseRatings(t *testing.T) {
 	}
 }
 
-// The shipped table parses, rates every emotion of config/small.yaml, and has the circumplex's obvious
+// The shipped table parses, rates every emotion of config/small-generate.yaml, and has the circumplex's obvious
 // orderings (a check that the columns are not swapped or reversed).
 func TestShippedRatings(t *testing.T) {
 	r, err := ReadRatings(filepath.Join("..", "..", "config", "data", "ratings_warriner2013.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(filepath.Join("..", "..", "config", "small.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "..", "config", "small-generate.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestShippedRatings(t *testing.T) {
 	}
 	for _, e := range cfg.Emotions {
 		if _, ok := by[e]; !ok {
-			t.Errorf("%q of config/small.yaml is not rated", e)
+			t.Errorf("%q of config/small-generate.yaml is not rated", e)
 		}
 	}
 	if !(by["happy"].Valence > by["sad"].Valence && by["excited"].Arousal > by["calm"].Arousal) {

@@ -19,9 +19,12 @@ type Report struct {
 	Layers       Layers  `json:"layers"`
 	TestFraction float64 `json:"test_fraction"`
 	Seed         int64   `json:"seed"`
-	// HeldOut has one entry per layer of Layers.Sweep, in that order.
-	HeldOut []*HeldOut  `json:"held_out"`
-	Sweep   *LayerSweep `json:"layer_sweep"`
+	// HeldOut is the single held-out split of the run's layer (its confusion matrices).
+	HeldOut []*HeldOut `json:"held_out"`
+	// CrossVal has, per layer of Layers.Sweep, the cross-validation by topic then by story; the run's layer
+	// carries the probe, the bag of words and the permutation null too.
+	CrossVal []*CrossVal `json:"cross_validation"`
+	Sweep    *LayerSweep `json:"layer_sweep"`
 	// Ratings compares the default layer's PCA with human ratings; nil without a ratings file.
 	Ratings *RatingsResult `json:"ratings,omitempty"`
 	// Sections are checks that need the model, attached by the caller (the implicit scenarios and the
@@ -45,6 +48,33 @@ type SectionFigure struct {
 	Base    string         `json:"file"`
 	Caption string         `json:"caption"`
 	Figure  figures.Figure `json:"-"`
+}
+
+// CrossValAt returns the cross-validations of layer (by topic, then by story).
+func (r *Report) CrossValAt(layer int) []*CrossVal {
+	var out []*CrossVal
+	for _, cv := range r.CrossVal {
+		if cv.Layer == layer {
+			out = append(out, cv)
+		}
+	}
+	return out
+}
+
+// foldsName is "topic" or "story", for "by topic" and "by story".
+func foldsName(split string) string {
+	if split == ByStory {
+		return "story"
+	}
+	return "topic"
+}
+
+// pValue formats a p-value: "< 1e-300" for one that underflows, else two significant digits.
+func pValue(p float64) string {
+	if p < 1e-300 {
+		return "< 1e-300"
+	}
+	return fmt.Sprintf("%.2g", p)
 }
 
 // HeldOutAt returns the held-out check of layer, or nil.
@@ -72,15 +102,45 @@ func (r *Report) Markdown() string {
 	p("# Validation of %s\n\nModel: %s. Layers validated: %v (the run's layer: %d of %d).\n\n", r.Name, r.Model,
 		r.Layers.Sweep, r.Layers.DefaultLayer, r.Layers.NumLayers)
 
+	if cvs := r.CrossValAt(r.Layers.DefaultLayer); len(cvs) > 0 {
+		p("## Cross-validated accuracy (layer %d)\n\n", r.Layers.DefaultLayer)
+		p("Every story is classified once, among %d emotions, by classifiers made from the other folds' stories "+
+			"(%d folds). *By topic*: whole topics are held out, so a test story's plot was never seen in training. "+
+			"*By story*: each emotion's stories are spread over the folds (the protocol replications report). "+
+			"p: one-sided binomial test against chance; brackets: 95%% bootstrap interval over the stories.\n\n",
+			len(cvs[0].Emotions), cvs[0].Folds)
+		p("| folds | classifier | top-1 | x chance | p | top-3 | p |\n|---|---|---|---|---|---|---|\n")
+		for _, cv := range cvs {
+			for _, c := range []struct {
+				name string
+				a    *Accuracy
+			}{{"emotion vectors (cosine)", cv.Cosine}, {"logistic probe (activations)", cv.Probe}, {"bag of words (TF-IDF probe, no model)", cv.Words}} {
+				if c.a == nil {
+					continue
+				}
+				p("| by %s | %s | %s | %.1f | %s | %.2f | %s |\n", foldsName(cv.Split), c.name, interval(c.a.CI1),
+					c.a.Top1/c.a.Chance1, pValue(c.a.P1), c.a.Top3, pValue(c.a.P3))
+			}
+		}
+		p("| | chance | %.3f | 1 | | %.3f | |\n\n", cvs[0].Cosine.Chance1, cvs[0].Cosine.Chance3)
+		for _, cv := range cvs {
+			if n := cv.Cosine.Null; n != nil {
+				p("Permutation null (by %s, %d label shuffles): the vectors' top-1 with shuffled emotions averages %.3f "+
+					"(95th percentile %.3f) against %.3f observed; p = %s.\n\n", foldsName(cv.Split),
+					n.Permutations, n.Mean, n.Hi, cv.Cosine.Top1, pValue(n.P))
+			}
+		}
+		p("The paper's probe: %s.\n\n", paperProbe)
+	}
+
 	if h := r.HeldOutAt(r.Layers.DefaultLayer); h != nil {
-		p("## Held-out stories (layer %d)\n\n", h.Layer)
+		p("## One held-out split (layer %d)\n\n", h.Layer)
 		p("Vectors and probe made from the stories of %d topic(s); the %d stories of %d held-out topic(s) (%.0f%% of the "+
 			"topics, seed %d) classified among %d emotions.\n\n", len(h.Train), h.NTest, len(h.Test), 100*r.TestFraction, r.Seed, len(h.Emotions))
 		p("| classifier | top-1 | top-3 |\n|---|---|---|\n")
 		p("| cosine to the emotion vectors | %.2f (%.1fx chance) | %.2f |\n", h.Cosine.Top1, h.Cosine.Top1/h.Chance1, h.Cosine.Top3)
 		p("| logistic-regression probe | %.2f (%.1fx chance) | %.2f |\n", h.Probe.Top1, h.Probe.Top1/h.Chance1, h.Probe.Top3)
 		p("| chance | %.2f | %.2f |\n\n", h.Chance1, h.Chance3)
-		p("The paper's probe: %s. Aim of this project: top-1 at least 3x chance.\n\n", paperProbe)
 		for _, n := range h.Notes {
 			p("- %s\n", n)
 		}
@@ -90,7 +150,8 @@ func (r *Report) Markdown() string {
 	}
 
 	if s := r.Sweep; s != nil {
-		p("## Layer sweep\n\n| layer | cosine top-1 | probe top-1 | cosine top-3 | PC1 r with valence | similarity to layer %d |\n|---|---|---|---|---|---|\n", s.Recommended)
+		p("## Layer sweep\n\nThe emotion vectors' cross-validated accuracy at each layer.\n\n"+
+			"| layer | top-1, by topic | top-1, by story | top-3, by topic | PC1 r with valence | similarity to layer %d |\n|---|---|---|---|---|---|\n", s.Recommended)
 		rec := 0
 		for i, l := range s.Layers {
 			if l == s.Recommended {
@@ -105,7 +166,7 @@ func (r *Report) Markdown() string {
 			if l == s.Recommended {
 				mark += " (recommended)"
 			}
-			p("| %d%s | %.2f | %.2f | %.2f | %s | %s |\n", l, mark, s.CosineTop1[i], s.ProbeTop1[i], s.CosineTop3[i], num(s.ValenceR[i]), num(s.Similarity[rec][i]))
+			p("| %d%s | %.2f | %.2f | %.2f | %s | %s |\n", l, mark, s.CosineTop1[i], s.StoryTop1[i], s.CosineTop3[i], num(s.ValenceR[i]), num(s.Similarity[rec][i]))
 		}
 		p("\nRecommended layer: **%d**. Rule: %s. Chance top-1: %.2f.\n", s.Recommended, s.Rule, s.Chance1)
 		p("Layers whose cosine-similarity matrix correlates >= 0.9 with the recommended layer's: %v "+
@@ -218,9 +279,9 @@ func (r *Report) Figures() ([]SectionFigure, error) {
 			labels[i] = fmt.Sprint(l)
 			chance[i] = s.Chance1
 		}
-		series := []figures.Series{{Name: "cosine top-1", Y: s.CosineTop1}, {Name: "probe top-1", Y: s.ProbeTop1}, {Name: "cosine top-3", Y: s.CosineTop3}}
+		series := []figures.Series{{Name: "top-1, by topic", Y: s.CosineTop1}, {Name: "top-1, by story", Y: s.StoryTop1}, {Name: "top-3, by topic", Y: s.CosineTop3}}
 		f, err := figures.Line(x, series, figures.PlotOptions{
-			Title:  fmt.Sprintf("Held-out accuracy per layer (recommended: %d)", s.Recommended),
+			Title:  fmt.Sprintf("Cross-validated accuracy of the emotion vectors per layer (recommended: %d)", s.Recommended),
 			XLabel: "layer (hidden_states index)", YLabel: "accuracy", YMin: 0, YMax: 1,
 			References: []figures.Reference{{Value: s.Chance1, Label: "chance top-1"}},
 		})

@@ -187,9 +187,13 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 		rep.Notes = append(rep.Notes, "no ratings file (validation.ratings_file is \"\"): the comparison with human ratings was skipped")
 	}
 
-	var split *Split
+	words, err := storyWords(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var cos []*mat.SymDense
 	var rats []*RatingsResult
+	var byTopic, byStory []*CrossVal
 	var emotions []string
 	for _, layer := range l.Sweep {
 		dir := out
@@ -206,18 +210,44 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 			return nil, fmt.Errorf("validate: layer %d has emotions %v, layer %d %v: rerun `emotion-probes validate --force`",
 				layer, ld.emotions, l.Sweep[0], emotions)
 		}
-		if split == nil {
-			s, err := SplitTopics(ld.stories.Topic, v.TestFraction, uint64(v.Seed))
+		// At the run's layer: the single held-out split (its confusion matrices), the probe, the words and
+		// the permutation null; at every layer, the vectors' cross-validated accuracy.
+		run := layer == l.DefaultLayer
+		if run {
+			split, err := SplitTopics(ld.stories.Topic, v.TestFraction, uint64(v.Seed))
 			if err != nil {
 				return nil, err
 			}
-			split = &s
+			h, err := Evaluate(ld.stories, HeldOutOptions{Split: split, Neutral: ld.neutral, Threshold: cfg.Vectors.PCAVarianceThreshold})
+			if err != nil {
+				return nil, err
+			}
+			rep.HeldOut = append(rep.HeldOut, h)
 		}
-		h, err := Evaluate(ld.stories, HeldOutOptions{Split: *split, Neutral: ld.neutral, Threshold: cfg.Vectors.PCAVarianceThreshold})
-		if err != nil {
-			return nil, err
+		for _, split := range []string{ByTopic, ByStory} {
+			opts := CVOptions{Folds: v.Folds, Seed: uint64(v.Seed), Bootstrap: v.Bootstrap, Neutral: ld.neutral,
+				Threshold: cfg.Vectors.PCAVarianceThreshold}
+			if run {
+				opts.Probe, opts.Permutations = true, v.Permutations
+				if len(words) == len(ld.stories.Label) {
+					opts.Words = words
+				}
+			}
+			cv, err := CrossValidate(ld.stories, split, opts)
+			if err != nil {
+				return nil, err
+			}
+			rep.CrossVal = append(rep.CrossVal, cv)
+			if split == ByTopic {
+				byTopic = append(byTopic, cv)
+			} else {
+				byStory = append(byStory, cv)
+			}
 		}
-		rep.HeldOut = append(rep.HeldOut, h)
+		if run && len(words) != len(ld.stories.Label) {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the bag-of-words baseline was skipped: %d story texts for %d "+
+				"activation rows (stories too short to read are not in the activations)", len(words), len(ld.stories.Label)))
+		}
 		c, err := analysis.CosineMatrix(ld.vectors.Vectors)
 		if err != nil {
 			return nil, fmt.Errorf("validate: layer %d: %w", layer, err)
@@ -238,11 +268,25 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 			rep.Ratings = rr
 		}
 	}
-	rep.Sweep, err = NewLayerSweep(l.Sweep, cos, rep.HeldOut, rats, l.DefaultLayer, config.AutoLayer(l.NumLayers))
+	rep.Sweep, err = NewLayerSweep(l.Sweep, cos, byTopic, byStory, rats, l.DefaultLayer, config.AutoLayer(l.NumLayers))
 	if err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// storyWords returns the text of every story as the activation stage read them, emotion by emotion in the
+// config's order: row for row with loadLayer's stories, for the bag-of-words baseline.
+func storyWords(cfg *config.Config) ([]string, error) {
+	var all []string
+	for _, e := range cfg.Emotions {
+		texts, _, err := activations.StoryTexts(cfg, e)
+		if err != nil {
+			return nil, fmt.Errorf("validate: %w", err)
+		}
+		all = append(all, texts...)
+	}
+	return all, nil
 }
 
 // layerData is what Run reads of one layer.

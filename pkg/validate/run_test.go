@@ -124,8 +124,16 @@ func TestExtractRunWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.HeldOut) != 2 || rep.Sweep == nil || rep.Ratings == nil {
-		t.Fatalf("report: %d held-out layers, sweep %v, ratings %v", len(rep.HeldOut), rep.Sweep, rep.Ratings)
+	// The single split at the run's layer; a cross-validation by topic and by story at each of the 2 layers,
+	// the run's layer's with the probe, the words baseline and the permutation null.
+	if len(rep.HeldOut) != 1 || len(rep.CrossVal) != 4 || rep.Sweep == nil || rep.Ratings == nil {
+		t.Fatalf("report: %d held-out layers, %d cross-validations, sweep %v, ratings %v", len(rep.HeldOut), len(rep.CrossVal), rep.Sweep, rep.Ratings)
+	}
+	for _, cv := range rep.CrossValAt(rep.Layers.DefaultLayer) {
+		if cv.Probe == nil || cv.Words == nil || cv.Cosine.Null == nil || cv.Cosine.N != 40 {
+			t.Errorf("cross-validation by %s at the run's layer: probe %v, words %v, null %v, %d stories; want all, 40 stories",
+				cv.Split, cv.Probe, cv.Words, cv.Cosine.Null, cv.Cosine.N)
+		}
 	}
 	h := rep.HeldOut[0]
 	if len(h.Test) != 1 || len(h.Train) != 4 || h.NTest != 8 || h.NTrain != 32 || !h.Denoised {
@@ -154,7 +162,7 @@ func TestExtractRunWrite(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatalf("report.json does not read back: %v", err)
 	}
-	if back.Sweep.Recommended != rep.Sweep.Recommended || len(back.HeldOut) != 2 || back.Sections[0].Name != "extra" {
+	if back.Sweep.Recommended != rep.Sweep.Recommended || len(back.HeldOut) != 1 || len(back.CrossVal) != 4 || back.Sections[0].Name != "extra" {
 		t.Errorf("report.json read back differs: %+v", back.Sweep)
 	}
 	if keep := os.Getenv("EMOTION_PROBES_VALIDATE_OUT"); keep != "" { // to look at the report by hand
@@ -163,7 +171,8 @@ func TestExtractRunWrite(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, Folder, "report.md"))
-	for _, want := range []string{"## Held-out stories (layer 1)", "## Layer sweep", "## Human ratings", "## An extra check", "figures/pc1_vs_valence.png"} {
+	for _, want := range []string{"## Cross-validated accuracy (layer 1)", "| by topic | bag of words", "Permutation null (by story",
+		"## One held-out split (layer 1)", "## Layer sweep", "## Human ratings", "## An extra check", "figures/pc1_vs_valence.png"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

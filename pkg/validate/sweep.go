@@ -45,12 +45,12 @@ type LayerSweep struct {
 	// arrange the emotions alike (up to scale). The paper finds the geometry stable from early-middle to
 	// late layers.
 	Similarity [][]Float `json:"similarity"`
-	// Per layer, in the order of Layers: held-out top-1 accuracy of the cosine classifier and of the probe,
-	// top-3 of the cosine classifier, and PC1's Pearson r with human valence (NaN, written null, without
-	// ratings).
+	// Per layer, in the order of Layers: the cross-validated accuracy of the cosine classifier (the emotion
+	// vectors) on held-out topics, top-1 and top-3 (folds ByTopic), its top-1 with folds ByStory, and PC1's
+	// Pearson r with human valence (NaN, written null, without ratings).
 	CosineTop1 []float64 `json:"cosine_top1"`
-	ProbeTop1  []float64 `json:"probe_top1"`
 	CosineTop3 []float64 `json:"cosine_top3"`
+	StoryTop1  []float64 `json:"cosine_top1_by_story"`
 	ValenceR   []Float   `json:"valence_r"`
 	Chance1    float64   `json:"chance_top1"`
 	// DefaultLayer is the run's layer (int(2/3 n_layers) when extracted); Recommended the one Recommend picks.
@@ -62,15 +62,15 @@ type LayerSweep struct {
 }
 
 // RecommendRule says how Recommend picks a layer.
-const RecommendRule = "the layer whose emotion vectors classify held-out stories best (cosine top-1 accuracy; " +
-	"ties broken by the probe's top-1, then the cosine top-3, then nearness to int(2/3 n_layers)): the vectors, " +
-	"not the probe, are what scoring and steering use"
+const RecommendRule = "the layer whose emotion vectors classify the stories of held-out topics best (cosine top-1 " +
+	"accuracy over topic folds; ties broken by the top-1 over story folds, then the top-3, then nearness to " +
+	"int(2/3 n_layers)): the vectors, not the probe, are what scoring and steering use"
 
 // Recommend returns the index into s.Layers of the layer RecommendRule picks; autoLayer is int(2/3 n_layers).
 func (s *LayerSweep) Recommend(autoLayer int) int {
 	best := 0
 	better := func(a, b int) bool { // is layer a better than layer b?
-		for _, m := range [][]float64{s.CosineTop1, s.ProbeTop1, s.CosineTop3} {
+		for _, m := range [][]float64{s.CosineTop1, s.StoryTop1, s.CosineTop3} {
 			if d := m[a] - m[b]; math.Abs(d) > 1e-12 {
 				return d > 0
 			}
@@ -114,12 +114,13 @@ func CosineSimilarityBetween(a, b *mat.SymDense) (float64, error) {
 }
 
 // NewLayerSweep assembles a sweep from each layer's vectors' cosine matrix (same emotions, same order), its
-// held-out check and its ratings comparison (nil when there are no ratings).
-func NewLayerSweep(layers []int, cos []*mat.SymDense, held []*HeldOut, rat []*RatingsResult, defaultLayer, autoLayer int) (*LayerSweep, error) {
-	if len(layers) == 0 || len(cos) != len(layers) || len(held) != len(layers) {
-		return nil, fmt.Errorf("validate: layer sweep: %d layers, %d cosine matrices, %d held-out checks", len(layers), len(cos), len(held))
+// cross-validations by topic and by story, and its ratings comparison (nil when there are no ratings).
+func NewLayerSweep(layers []int, cos []*mat.SymDense, byTopic, byStory []*CrossVal, rat []*RatingsResult, defaultLayer, autoLayer int) (*LayerSweep, error) {
+	if len(layers) == 0 || len(cos) != len(layers) || len(byTopic) != len(layers) || len(byStory) != len(layers) {
+		return nil, fmt.Errorf("validate: layer sweep: %d layers, %d cosine matrices, %d and %d cross-validations",
+			len(layers), len(cos), len(byTopic), len(byStory))
 	}
-	s := &LayerSweep{Layers: layers, DefaultLayer: defaultLayer, Rule: RecommendRule, Chance1: held[0].Chance1}
+	s := &LayerSweep{Layers: layers, DefaultLayer: defaultLayer, Rule: RecommendRule, Chance1: byTopic[0].Cosine.Chance1}
 	s.Similarity = make([][]Float, len(layers))
 	for a := range layers {
 		s.Similarity[a] = make([]Float, len(layers))
@@ -138,9 +139,9 @@ func NewLayerSweep(layers []int, cos []*mat.SymDense, held []*HeldOut, rat []*Ra
 			}
 			s.Similarity[a][b] = Float(r)
 		}
-		s.CosineTop1 = append(s.CosineTop1, held[a].Cosine.Top1)
-		s.ProbeTop1 = append(s.ProbeTop1, held[a].Probe.Top1)
-		s.CosineTop3 = append(s.CosineTop3, held[a].Cosine.Top3)
+		s.CosineTop1 = append(s.CosineTop1, byTopic[a].Cosine.Top1)
+		s.CosineTop3 = append(s.CosineTop3, byTopic[a].Cosine.Top3)
+		s.StoryTop1 = append(s.StoryTop1, byStory[a].Cosine.Top1)
 		v := math.NaN()
 		if a < len(rat) && rat[a] != nil {
 			v = rat[a].Valence.Pearson.Estimate

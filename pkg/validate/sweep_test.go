@@ -43,27 +43,33 @@ func cosOf(t *testing.T, rows [][]float64) *mat.SymDense {
 }
 
 // Layers whose vectors are scaled or rotated copies have similarity 1; the recommended layer is the most
-// accurate, ties going to the probe, then to the layer nearest int(2/3 n_layers); NaN becomes JSON null.
+// accurate on held-out topics, ties going to the accuracy by story, then to the layer nearest int(2/3 n_layers); NaN becomes JSON null.
 func TestNewLayerSweep(t *testing.T) {
 	base := [][]float64{{1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {0, 0.5, 2}}
 	scaled := [][]float64{{3, 0, 0}, {0, 3, 0}, {3, 3, 0}, {0, 1.5, 6}}
 	rotated := [][]float64{{0, 1, 0}, {-1, 0, 0}, {-1, 1, 0}, {-0.5, 0, 2}}
 	other := [][]float64{{1, 0, 0}, {1, 0.1, 0}, {0, 0, 1}, {0, 1, 0}}
 	cos := []*mat.SymDense{cosOf(t, base), cosOf(t, scaled), cosOf(t, rotated), cosOf(t, other)}
-	held := func(c1, p1, c3 float64) *HeldOut {
-		return &HeldOut{Chance1: 0.25, Cosine: Classifier{Top1: c1, Top3: c3}, Probe: Classifier{Top1: p1}}
+	// held gives a layer's two cross-validations: by topic (top-1 c1, top-3 c3) and by story (top-1 s1).
+	type pair struct{ topic, story *CrossVal }
+	held := func(c1, s1, c3 float64) pair {
+		return pair{&CrossVal{Cosine: &Accuracy{Chance1: 0.25, Top1: c1, Top3: c3}}, &CrossVal{Cosine: &Accuracy{Top1: s1}}}
 	}
 	cases := []struct {
 		name string
-		held []*HeldOut
+		held []pair
 		want int
 	}{
-		{"best cosine", []*HeldOut{held(0.5, 0.9, 1), held(0.75, 0.5, 1), held(0.5, 0.5, 1), held(0.25, 1, 1)}, 10},
-		{"tie: probe", []*HeldOut{held(0.5, 0.5, 1), held(0.5, 0.75, 1), held(0.5, 0.5, 1), held(0.25, 1, 1)}, 10},
-		{"full tie: nearest the auto layer", []*HeldOut{held(0.5, 0.5, 1), held(0.5, 0.5, 1), held(0.5, 0.5, 1), held(0.5, 0.5, 1)}, 20},
+		{"best cosine", []pair{held(0.5, 0.9, 1), held(0.75, 0.5, 1), held(0.5, 0.5, 1), held(0.25, 1, 1)}, 10},
+		{"tie: by story", []pair{held(0.5, 0.5, 1), held(0.5, 0.75, 1), held(0.5, 0.5, 1), held(0.25, 1, 1)}, 10},
+		{"full tie: nearest the auto layer", []pair{held(0.5, 0.5, 1), held(0.5, 0.5, 1), held(0.5, 0.5, 1), held(0.5, 0.5, 1)}, 20},
 	}
 	for _, c := range cases {
-		s, err := NewLayerSweep([]int{5, 10, 20, 25}, cos, c.held, nil, 20, 20)
+		var byTopic, byStory []*CrossVal
+		for _, h := range c.held {
+			byTopic, byStory = append(byTopic, h.topic), append(byStory, h.story)
+		}
+		s, err := NewLayerSweep([]int{5, 10, 20, 25}, cos, byTopic, byStory, nil, 20, 20)
 		if err != nil {
 			t.Fatal(err)
 		}
