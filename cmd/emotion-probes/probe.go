@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/chat"
@@ -20,7 +21,7 @@ import (
 // The commands that use the vectors: score a text, steer a generation.
 
 func init() {
-	register(command{name: "score", args: "--config C (--text T | --file F) [--at mean|last] [--json]",
+	register(command{name: "score", args: "--config C (--text T | --file F [--per-line]) [--at mean|last] [--json]",
 		summary: "a text's emotions: each token's cosine with every emotion vector, and the text's ranking", run: runScore})
 	register(command{name: "steer", args: "--config C --emotion E --alpha A --prompt P [--chat] [--check] ...",
 		summary: "generate with an emotion vector added to the residual stream; --check: the paper's log-prob test", run: runSteer})
@@ -83,7 +84,9 @@ func runScore(ctx context.Context, args []string) error {
 		"but the BOS for a shorter text), or of its last token's state (--at last).")
 	cfgPath := f.String("config", "", "config file (YAML) of the run whose vectors are used")
 	text := f.String("text", "", "the text to score")
-	file := f.String("file", "", "a file holding the text to score")
+	file := f.String("file", "", "a file holding the text to score; a .jsonl file holds many, one JSON object per line\n"+
+		"with a \"text\" field (each scored, the model loaded once, results in input order)")
+	perLine := f.Bool("per-line", false, "--file holds one text per line (blank lines skipped): score each")
 	at := f.String("at", "mean", "mean (mean state over tokens from the offset) or last (the last token)")
 	asJSON := f.Bool("json", false, `print JSON: {"emotions": [{"emotion", "score"}, ...] high to low, "tokens": [...]}`)
 	layer := f.Int("layer", -1, "use this layer's vectors (default: the run's default layer)")
@@ -94,12 +97,12 @@ func runScore(ctx context.Context, args []string) error {
 	if (*text == "") == (*file == "") {
 		return fmt.Errorf("give the text with exactly one of --text and --file")
 	}
+	texts := []string{*text}
 	if *file != "" {
-		data, err := os.ReadFile(*file)
-		if err != nil {
+		var err error
+		if texts, err = readTexts(*file, *perLine); err != nil {
 			return err
 		}
-		*text = string(data)
 	}
 	in, err := loadProbeInputs(*cfgPath, *layer)
 	if err != nil {
@@ -114,16 +117,79 @@ func runScore(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Close()
-	s, err := probe.ScoreText(m.Model, in.set, *text, probe.Options{Center: c, At: probe.At(*at), TokenOffset: in.cfg.Extraction.TokenOffset})
+	opts := probe.Options{Center: c, At: probe.At(*at), TokenOffset: in.cfg.Extraction.TokenOffset}
+	scores, err := probe.ScoreTexts(m.Model, in.set, texts, opts, in.cfg.Extraction.BatchSize)
 	if err != nil {
 		return err
+	}
+	if len(texts) > 1 {
+		return printScores(texts, scores, *asJSON)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return enc.Encode(scores[0])
 	}
-	printScore(s)
+	printScore(scores[0])
+	return nil
+}
+
+// readTexts reads the texts of --file: the whole file as one text; with perLine, each non-blank line; from
+// a .jsonl file, the "text" field of each line's object (a line without one is an error naming it).
+func readTexts(path string, perLine bool) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !perLine && !strings.EqualFold(filepath.Ext(path), ".jsonl") {
+		return []string{string(data)}, nil
+	}
+	var texts []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+			continue
+		case perLine:
+			texts = append(texts, line)
+		default:
+			var row struct {
+				Text *string `json:"text"`
+			}
+			if err := json.Unmarshal([]byte(line), &row); err != nil || row.Text == nil || *row.Text == "" {
+				return nil, fmt.Errorf("%s:%d: want a JSON object with a non-empty \"text\" field (%v)", path, i+1, err)
+			}
+			texts = append(texts, *row.Text)
+		}
+	}
+	if len(texts) == 0 {
+		return nil, fmt.Errorf("%s holds no text to score", path)
+	}
+	return texts, nil
+}
+
+// printScores prints the rankings of many texts, in input order: with asJSON one JSON object per line
+// ({"index", "emotions": [{"emotion", "score"}, ...] high to low}), else each text's three best emotions.
+func printScores(texts []string, scores []*probe.TextScore, asJSON bool) error {
+	enc := json.NewEncoder(os.Stdout)
+	for i, s := range scores {
+		if asJSON {
+			if err := enc.Encode(struct {
+				Index    int                  `json:"index"`
+				Layer    int                  `json:"layer"`
+				At       probe.At             `json:"at"`
+				Emotions []probe.EmotionScore `json:"emotions"`
+			}{i, s.Layer, s.At, s.Ranked}); err != nil {
+				return err
+			}
+			continue
+		}
+		var top []string
+		for _, r := range s.Ranked[:min(3, len(s.Ranked))] {
+			top = append(top, fmt.Sprintf("%s %+.3f", r.Emotion, r.Score))
+		}
+		fmt.Printf("%4d  %-60s  %s\n", i+1, truncate(strings.Join(strings.Fields(texts[i]), " "), 60), strings.Join(top, ", "))
+	}
 	return nil
 }
 

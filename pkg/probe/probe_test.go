@@ -248,3 +248,31 @@ func TestRank(t *testing.T) {
 		t.Errorf("Rank = %v, want %v", got, want)
 	}
 }
+
+// Scoring many texts in batches gives each text the scores it gets alone, in the order given.
+func TestScoreTextsMatchesOneByOne(t *testing.T) {
+	m := tinyModel(t)
+	texts := []string{"a short one", "the cat sat on the mat and then it went to sleep", "hello there", "one more text to read"}
+	ids := m.ReadingTokens(texts[1])
+	h := states(t, m, ids, 1)
+	set := setOf([]string{"a", "b"}, [][]float64{h[2], h[len(h)-1]}, 1)
+	opts := Options{At: AtMean, TokenOffset: 2}
+	many, err := ScoreTexts(m, set, texts, opts, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		one, err := ScoreText(m, set, text, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range one.Ranked {
+			if a, b := one.Ranked[j], many[i].Ranked[j]; a.Emotion != b.Emotion || math.Abs(a.Score-b.Score) > 1e-5 {
+				t.Errorf("text %d, rank %d: alone %+v, batched %+v", i, j, a, b)
+			}
+		}
+		if len(one.Tokens) != len(many[i].Tokens) {
+			t.Errorf("text %d: %d tokens alone, %d batched", i, len(one.Tokens), len(many[i].Tokens))
+		}
+	}
+}

@@ -17,7 +17,7 @@ func writeFile(t *testing.T, text string) string {
 	return p
 }
 
-// The shipped file loads: at least 12 scenarios, two for each emotion of config/small.yaml, none naming its
+// The shipped file loads: at least 12 scenarios, two for each emotion of config/small-generate.yaml, none naming its
 // emotion, and a sweep over afraid and calm.
 func TestShippedScenarios(t *testing.T) {
 	path := filepath.Join("..", "..", "config", DefaultScenariosFile)
@@ -34,7 +34,7 @@ func TestShippedScenarios(t *testing.T) {
 	}
 	for _, e := range []string{"excited", "happy", "proud", "calm", "content", "afraid", "angry", "desperate", "sad", "lonely"} {
 		if count[e] < 2 {
-			t.Errorf("%s: %d scenarios, want 2 (config/small.yaml's emotions)", e, count[e])
+			t.Errorf("%s: %d scenarios, want 2 (config/small-generate.yaml's emotions)", e, count[e])
 		}
 	}
 	sw, err := LoadSweep(path)

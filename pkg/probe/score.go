@@ -112,6 +112,16 @@ func (s *TextScore) MarshalJSON() ([]byte, error) {
 // The text's score at AtMean is the cosine of the mean state (not the mean of the per-token cosines), the
 // quantity the vectors were built from: cos(mean_t h_L[t] - c, v_e).
 func ScoreText(m *lm.Model, set *vectors.Set, text string, opts Options) (*TextScore, error) {
+	out, err := ScoreTexts(m, set, []string{text}, opts, 1)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ScoreTexts scores many texts as ScoreText scores one, reading them batchSize at a time, longest first
+// (texts of like length share a batch, so little of it is padding); the results are in the order of texts.
+func ScoreTexts(m *lm.Model, set *vectors.Set, texts []string, opts Options, batchSize int) ([]*TextScore, error) {
 	p, err := newProjector(m, set, opts.Center)
 	if err != nil {
 		return nil, err
@@ -123,21 +133,42 @@ func ScoreText(m *lm.Model, set *vectors.Set, text string, opts Options) (*TextS
 	if at != AtMean && at != AtLast {
 		return nil, fmt.Errorf("probe: at = %q: want %q or %q", at, AtMean, AtLast)
 	}
-	ids := m.ReadingTokens(text)
-	if len(ids) < 2 {
-		return nil, fmt.Errorf("probe: the text %q has no tokens besides the BOS: give some text", text)
+	ids := make([][]int, len(texts))
+	order := make([]int, len(texts))
+	for i, text := range texts {
+		ids[i], order[i] = m.ReadingTokens(text), i
+		if len(ids[i]) < 2 {
+			return nil, fmt.Errorf("probe: text %d (%q) has no tokens besides the BOS: give some text", i+1, excerpt(text))
+		}
+		if n := m.Config.MaxPositions; n > 0 && len(ids[i]) > n {
+			return nil, fmt.Errorf("probe: text %d has %d tokens, more than the model's context of %d: score a shorter text", i+1, len(ids[i]), n)
+		}
 	}
-	if n := m.Config.MaxPositions; n > 0 && len(ids) > n {
-		return nil, fmt.Errorf("probe: the text has %d tokens, more than the model's context of %d: score a shorter text", len(ids), n)
+	sort.SliceStable(order, func(a, b int) bool { return len(ids[order[a]]) > len(ids[order[b]]) })
+	out := make([]*TextScore, len(texts))
+	for start := 0; start < len(order); start += max(batchSize, 1) {
+		idx := order[start:min(start+max(batchSize, 1), len(order))]
+		batch := make([][]int, len(idx))
+		for j, i := range idx {
+			batch[j] = ids[i]
+		}
+		hs, err := m.HiddenStates(batch, []int{set.Layer})
+		if err != nil {
+			return nil, fmt.Errorf("probe: reading the text: %w", err)
+		}
+		for j, i := range idx {
+			out[i] = score(m, p, set, hs, j, ids[i], at, opts)
+		}
 	}
-	hs, err := m.HiddenStates([][]int{ids}, []int{set.Layer})
-	if err != nil {
-		return nil, fmt.Errorf("probe: reading the text: %w", err)
-	}
+	return out, nil
+}
+
+// score makes the TextScore of text b of a batch's states.
+func score(m *lm.Model, p *projector, set *vectors.Set, hs *lm.HiddenStates, b int, ids []int, at At, opts Options) *TextScore {
 	s := &TextScore{Emotions: set.Emotions, Layer: set.Layer, At: at, Centering: opts.centering()}
 	for t, id := range ids {
 		s.Tokens = append(s.Tokens, Token{Position: t, ID: id, Text: m.Tokenizer.Decode([]int{id}, false),
-			Scores: p.cosines(widen(hs.At(0, 0, t)))})
+			Scores: p.cosines(widen(hs.At(0, b, t)))})
 	}
 	s.From, s.To = len(ids)-1, len(ids)
 	if at == AtMean {
@@ -148,7 +179,7 @@ func ScoreText(m *lm.Model, set *vectors.Set, text string, opts Options) (*TextS
 	}
 	mean := make([]float64, hs.D)
 	for t := s.From; t < s.To; t++ {
-		for j, x := range hs.At(0, 0, t) {
+		for j, x := range hs.At(0, b, t) {
 			mean[j] += float64(x)
 		}
 	}
@@ -156,7 +187,15 @@ func ScoreText(m *lm.Model, set *vectors.Set, text string, opts Options) (*TextS
 		mean[j] /= float64(s.To - s.From)
 	}
 	s.Ranked = Rank(set.Emotions, p.cosines(mean))
-	return s, nil
+	return s
+}
+
+// excerpt shortens a text for a message.
+func excerpt(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "..."
+	}
+	return s
 }
 
 // Rank pairs emotions with scores, highest first (ties by name).
