@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/probe"
 	"github.com/emotion-probes/emotion-probes/pkg/validate"
@@ -34,6 +35,8 @@ var validateStage = stageFunc{
 		layers := fs.String("layers", "", "layers of the sweep, e.g. 5,10,20 (default: validation.layers)")
 		ratings := fs.String("ratings", "", "ratings table (CSV or TSV: emotion, valence, arousal); default validation.ratings_file; - skips")
 		scenarios := fs.String("scenarios", "", "implicit scenarios file (default: "+probe.DefaultScenariosFile+" beside the config); - skips")
+		beside := fs.String("beside", "", "configs of other runs whose validation reports go side by side with this one, comma-separated\n"+
+			"(e.g. config/small-generate.yaml beside config/small.yaml: the same model on its own stories and on a corpus)")
 		return func(r *stageRun) error {
 			ls, err := layersFlag(*layers)
 			if err != nil {
@@ -75,6 +78,21 @@ var validateStage = stageFunc{
 					return err
 				}
 				rep.Sections = append(rep.Sections, sections...)
+			}
+			if *beside != "" {
+				reports := []*validate.Report{rep}
+				for _, c := range strings.Split(*beside, ",") {
+					other, err := loadConfig(strings.TrimSpace(c))
+					if err != nil {
+						return err
+					}
+					o, err := validate.Load(other.OutputDir())
+					if err != nil {
+						return fmt.Errorf("--beside %s: %w", c, err)
+					}
+					reports = append(reports, o)
+				}
+				rep.Sections = append(rep.Sections, validate.Beside(reports))
 			}
 			dir := filepath.Join(r.cfg.OutputDir(), validate.Folder)
 			files, err := validate.Write(dir, rep)

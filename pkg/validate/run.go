@@ -172,7 +172,7 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 		}
 	}
 	v := cfg.Validation
-	rep := &Report{Name: cfg.Name, Model: cfg.ModelName(), Layers: *l, TestFraction: v.TestFraction, Seed: v.Seed}
+	rep := &Report{Name: cfg.Name, Model: cfg.ModelName(), Stories: storySource(cfg), Layers: *l, TestFraction: v.TestFraction, Seed: v.Seed}
 
 	ratingsFile := cfg.Path(v.RatingsFile)
 	if opts.RatingsFile != "" {
@@ -273,6 +273,17 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// storySource says where cfg's stories come from, for the report.
+func storySource(cfg *config.Config) string {
+	switch {
+	case cfg.Stories.FromCorpus():
+		return "corpus " + filepath.Base(cfg.Path(cfg.Stories.Corpus))
+	case cfg.Stories.Writer != "":
+		return "written by " + cfg.WriterName(cfg.Stories)
+	}
+	return "written by the model"
 }
 
 // storyWords returns the text of every story as the activation stage read them, emotion by emotion in the

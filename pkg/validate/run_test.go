@@ -178,3 +178,22 @@ func TestExtractRunWrite(t *testing.T) {
 		}
 	}
 }
+
+// Beside sets runs' headline numbers side by side, a column per run.
+func TestBeside(t *testing.T) {
+	acc := func(top1 float64) *Accuracy { return &Accuracy{Top1: top1, Chance1: 0.1, P1: 1e-9, N: 10} }
+	mk := func(name, stories string, top1 float64) *Report {
+		return &Report{Name: name, Stories: stories, Layers: Layers{DefaultLayer: 20}, CrossVal: []*CrossVal{
+			{Layer: 20, Split: ByTopic, Emotions: make([]string, 10), Cosine: acc(top1)},
+			{Layer: 20, Split: ByStory, Emotions: make([]string, 10), Cosine: acc(top1 + 0.1), Words: acc(0.2)},
+		}}
+	}
+	md := Beside([]*Report{mk("small", "corpus stories", 0.5), mk("small-generate", "written by the model", 0.1)}).Markdown
+	for _, want := range []string{"| small (stories corpus stories) | small-generate (stories written by the model) |",
+		"| vectors, top-1 by topic | 0.500 (5x chance, p 1e-09) | 0.100 (1x chance, p 1e-09) |",
+		"| bag of words, top-1 by story | 0.200 (2x chance, p 1e-09) | 0.200 (2x chance, p 1e-09) |", "| probe, top-1 by topic | - | - |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("table lacks %q:\n%s", want, md)
+		}
+	}
+}
