@@ -127,6 +127,9 @@ func summaryLines(rep *validate.Report) string {
 		s += fmt.Sprintf("human ratings (%d emotions): PC1 vs valence r = %.2f [%.2f, %.2f]; PC2 vs arousal r = %.2f [%.2f, %.2f]\n",
 			len(rr.Emotions), rr.Valence.Pearson.Estimate, rr.Valence.Pearson.Lo, rr.Valence.Pearson.Hi,
 			rr.Arousal.Pearson.Estimate, rr.Arousal.Pearson.Lo, rr.Arousal.Pearson.Hi)
+		for _, ro := range rr.Readouts {
+			s += fmt.Sprintf("  %s read from the first %d PCs (leave-one-out): r = %.2f\n", ro.Rating, ro.Components, float64(ro.R))
+		}
 	}
 	for _, sec := range rep.Sections {
 		s += sec.Title + "\n"

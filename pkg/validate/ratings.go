@@ -161,9 +161,11 @@ type RatingsResult struct {
 	ExplainedVarianceRatio []float64   `json:"explained_variance_ratio"`
 	Valence                Correlation `json:"valence"`
 	Arousal                Correlation `json:"arousal"`
-	Level                  float64     `json:"level"`
-	NBoot                  int         `json:"n_boot"`
-	Notes                  []string    `json:"notes,omitempty"`
+	// Readouts: valence, then arousal, read from the first principal components together (see Readout).
+	Readouts []Readout `json:"readouts"`
+	Level    float64   `json:"level"`
+	NBoot    int       `json:"n_boot"`
+	Notes    []string  `json:"notes,omitempty"`
 }
 
 // CompareRatings runs a PCA of the vectors [E, D] of all the run's emotions (analysis.PCA), orients PC1 by
@@ -220,6 +222,24 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 		return nil, fmt.Errorf("validate: ratings %s: only %d of the run's %d emotions are rated (%v): a correlation needs 3 or more",
 			rt.File, len(r.Emotions), len(emotions), r.Emotions)
 	}
+	if len(r.Emotions) > 5 {
+		k := 0 // components that carry variance: a least-squares fit on a numerically empty one is ill-posed
+		for _, ev := range pca.ExplainedVarianceRatio {
+			if ev > 1e-9 {
+				k++
+			}
+		}
+		k = min(k, ReadoutComponents, len(r.Emotions)-4)
+		for _, c := range []*Correlation{&r.Valence, &r.Arousal} {
+			var rows []int
+			for i, e := range emotions {
+				if _, ok := byWord[strings.ToLower(strings.TrimSpace(e))]; ok {
+					rows = append(rows, i)
+				}
+			}
+			r.Readouts = append(r.Readouts, readout(pca.Scores, rows, k, c.Ratings, c.Rating))
+		}
+	}
 	for _, c := range []*Correlation{&r.Valence, &r.Arousal} {
 		for _, m := range []struct {
 			dst  *analysis.Interval
@@ -233,4 +253,54 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 		}
 	}
 	return r, nil
+}
+
+// ReadoutComponents is how many principal components a Readout reads from.
+const ReadoutComponents = 10
+
+// Readout asks whether a rating is in the vectors at all, where PC1 against valence asks whether it is their
+// main axis: ordinary least squares of the rating on the scores of the first Components principal
+// components (with an intercept), each emotion predicted by the fit to all the others (leave-one-out); R is
+// the Pearson correlation of those predictions with the ratings. No emotion's own rating enters its
+// prediction, so R is an honest estimate of how well the rating can be read from the vectors.
+type Readout struct {
+	Rating     string `json:"rating"`
+	Components int    `json:"components"`
+	R          Float  `json:"r"` // NaN (null) when the fit fails
+}
+
+// readout fits the leave-one-out read-out of y (one value per row of rows) from scores[rows, :k].
+func readout(scores *mat.Dense, rows []int, k int, y []float64, rating string) Readout {
+	n := len(rows)
+	pred := make([]float64, n)
+	for i := range rows {
+		x := mat.NewDense(n-1, k+1, nil)
+		t := mat.NewVecDense(n-1, nil)
+		at := 0
+		for j, row := range rows {
+			if j == i {
+				continue
+			}
+			for c := 0; c < k; c++ {
+				x.Set(at, c, scores.At(row, c))
+			}
+			x.Set(at, k, 1)
+			t.SetVec(at, y[j])
+			at++
+		}
+		var w mat.VecDense
+		if err := w.SolveVec(x, t); err != nil {
+			return Readout{Rating: rating, Components: k, R: Float(math.NaN())}
+		}
+		p := w.AtVec(k)
+		for c := 0; c < k; c++ {
+			p += w.AtVec(c) * scores.At(rows[i], c)
+		}
+		pred[i] = p
+	}
+	r, err := analysis.Pearson(pred, y)
+	if err != nil {
+		r = math.NaN()
+	}
+	return Readout{Rating: rating, Components: k, R: Float(r)}
 }

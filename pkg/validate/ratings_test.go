@@ -145,3 +145,40 @@ func orthogonalize(x, y []float64, n int) {
 		y[i] -= xy / xx * (x[i] - mx)
 	}
 }
+
+// A rating that is linear in the vectors but not their main axis: PC1 misses it, the read-out finds it
+// (leave-one-out r = 1, since every held-out emotion lies on the same plane as the others).
+func TestReadoutFindsWhatPC1Misses(t *testing.T) {
+	emotions := []string{"happy", "sad", "calm", "afraid", "angry", "content", "proud", "lonely", "excited", "bored"}
+	val := []float64{8, 2, 7, 2.5, 2.4, 6.8, 7.5, 2.2, 7.9, 3}
+	aro := []float64{6, 3.5, 1.7, 5.1, 6.2, 3.2, 5, 3, 7, 2}
+	big := []float64{9, -4, 1, 7, -8, 3, -2, 6, -7, 0} // the largest axis, unrelated to either rating
+	v := mat.NewDense(len(emotions), 5, nil)
+	var text strings.Builder
+	text.WriteString("emotion,valence,arousal\n")
+	for i, e := range emotions {
+		v.Set(i, 0, 10*big[i])
+		v.Set(i, 1, val[i]+0.5*aro[i])
+		v.Set(i, 2, aro[i]-0.3*val[i])
+		text.WriteString(e + "," + ftoa(val[i]) + "," + ftoa(aro[i]) + "\n")
+	}
+	rt, err := ParseRatings(strings.NewReader(text.String()), "r.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := CompareRatings(emotions, v, 3, rt, 100, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Readouts) != 2 || r.Readouts[0].Rating != "valence" || r.Readouts[0].Components != 3 {
+		t.Fatalf("read-outs %+v", r.Readouts)
+	}
+	for _, ro := range r.Readouts {
+		if math.Abs(float64(ro.R)-1) > 1e-9 {
+			t.Errorf("%s read-out r = %v, want 1", ro.Rating, ro.R)
+		}
+	}
+	if math.Abs(r.Valence.Pearson.Estimate) > 0.9 {
+		t.Errorf("PC1 vs valence r = %v: the test wants PC1 to miss valence", r.Valence.Pearson.Estimate)
+	}
+}

@@ -190,6 +190,13 @@ func (r *Report) Markdown() string {
 			p("| %s vs %s | %s | %s | %.2f |\n", c.c.Component, c.c.Rating, interval(c.c.Pearson), interval(c.c.Spearman), c.paper)
 		}
 		p("\n")
+		for _, ro := range rr.Readouts {
+			p("Read from the first %d principal components together (least squares, each emotion predicted by a fit to the "+
+				"others), %s correlates r = %s with the human ratings.\n", ro.Components, ro.Rating, num(ro.R))
+		}
+		if len(rr.Readouts) > 0 {
+			p("\n")
+		}
 		for _, n := range rr.Notes {
 			p("- %s\n", n)
 		}
