@@ -114,7 +114,7 @@ func TestUMAPQualityMatchesUmapLearn(t *testing.T) {
 	}
 }
 
-func TestUMAPDeterministicAndFast(t *testing.T) {
+func TestUMAPDeterministic(t *testing.T) {
 	// 171 rows, as many as the paper's emotions: the 150 clustered rows plus 21 perturbed copies of some of them.
 	f := loadFixture(t)
 	rows := append([][]float64{}, f.Clusters.X...)
@@ -131,11 +131,8 @@ func TestUMAPDeterministicAndFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	elapsed := time.Since(start)
-	t.Logf("UMAP n=171, D=20: %v", elapsed)
-	if elapsed > 3*time.Second { // about 0.1 s on one core; generous for a loaded CI machine
-		t.Errorf("UMAP took %v", elapsed)
-	}
+	// Speed is a benchmark, not an assertion (a loaded machine is slow): logged for whoever reads -v.
+	t.Logf("UMAP n=171, D=20: %v", time.Since(start))
 	b, _ := UMAP(x, opts)
 	if !mat.Equal(a.Embedding, b.Embedding) {
 		t.Error("same seed, different embedding")
