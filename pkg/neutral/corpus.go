@@ -91,21 +91,7 @@ func runCorpus(ctx context.Context, eng stories.Engine, cfg *config.Config, opts
 			sum.Problems = append(sum.Problems, fmt.Sprintf("%s: %s %s", r.Row, r.Reason, r.Detail))
 		}
 	}
-	total := &stories.Summary{What: "dialogues"}
-	for _, t := range topics {
-		if !st.Done(unitPath(t)) {
-			return sum, nil // other shards are still to run
-		}
-		var u Unit
-		if err := st.ReadJSON(unitPath(t), &u); err != nil {
-			return sum, fmt.Errorf("neutral: %w", err)
-		}
-		addUnit(total, &u)
-	}
-	if err := st.MarkComplete(total); err != nil {
-		return sum, fmt.Errorf("neutral: %w", err)
-	}
-	return sum, nil
+	return sum, markIfComplete(st, topics)
 }
 
 // corpusUnit judges the dialogues of one topic.

@@ -144,21 +144,27 @@ func Run(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Optio
 		}
 		return sum, fmt.Errorf("neutral: %w", err)
 	}
+	return sum, markIfComplete(st, all)
+}
+
+// markIfComplete writes complete.json, with the summary over every topic, once every topic of the stage
+// (all shards) has its file.
+func markIfComplete(st *checkpoint.Stage, topics []string) error {
 	total := &stories.Summary{What: "dialogues"}
-	for _, topic := range all {
+	for _, topic := range topics {
 		if !st.Done(unitPath(topic)) {
-			return sum, nil // other shards are still to run
+			return nil // other shards are still to run
 		}
 		var u Unit
 		if err := st.ReadJSON(unitPath(topic), &u); err != nil {
-			return sum, fmt.Errorf("neutral: %w", err)
+			return fmt.Errorf("neutral: %w", err)
 		}
 		addUnit(total, &u)
 	}
 	if err := st.MarkComplete(total); err != nil {
-		return sum, fmt.Errorf("neutral: %w", err)
+		return fmt.Errorf("neutral: %w", err)
 	}
-	return sum, nil
+	return nil
 }
 
 func addUnit(s *stories.Summary, u *Unit) {
