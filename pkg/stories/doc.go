@@ -41,4 +41,12 @@
 //
 // A rerun skips finished pairs; one with other settings stops with a *checkpoint.MismatchError unless
 // Options.Force. Options.Shard and NumShards split the sorted pair list (Pairs) across machines.
+//
+// # Stories written elsewhere
+//
+// With stories.source: corpus, Run writes nothing new: it reads stories.corpus (package corpus), and each
+// (emotion, topic) of the corpus becomes a Unit as a generated pair does, every row judged by the same
+// Checker, a refused row kept in Rejected with its file:line (runCorpus). The corpus's checksum is the
+// fingerprint (CorpusFingerprint), so a changed corpus is refused on resume. Try shows what the model writes
+// for a few pairs, without writing anything, beside such a corpus.
 package stories
