@@ -128,9 +128,11 @@ func (r *reader) read(ctx context.Context, texts []string, onBatch func(n int)) 
 		for j, i := range idx {
 			batch[j] = ids[i]
 		}
-		// A short last batch is filled with one-token rows, whose states are not used: a batch of another
-		// size is another program to compile (seconds, on XLA), while the extra rows cost almost nothing.
-		for len(batch) < bs {
+		// A short last batch is filled with one-token rows, whose states are not used, up to the next power
+		// of two: a batch of another size is another program to compile (seconds, on XLA), and the powers of
+		// two bound the sizes to a few, while the filling at most doubles the rows (every row is computed to
+		// the batch's longest text, so filling all the way to batchSize could cost many times the texts).
+		for want := nextPow2(len(batch)); len(batch) < min(want, bs); {
 			batch = append(batch, ids[idx[0]][:1])
 		}
 		h, err := r.eng.HiddenStates(batch, r.layers)
@@ -202,4 +204,13 @@ func layerIndex(got, want []int) ([]int, error) {
 		at[i] = j
 	}
 	return at, nil
+}
+
+// nextPow2 is the smallest power of two >= n (n >= 1).
+func nextPow2(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
 }

@@ -60,15 +60,15 @@ func TestReadOffsetIsPerSequence(t *testing.T) {
 	}
 }
 
-// Batches hold texts sorted by length, longest first; a short last batch is filled with one-token rows, so
-// every call has the same batch size.
+// Batches hold texts sorted by length, longest first; a short last batch is filled with one-token rows up to
+// a power of two (here the last text alone stays alone: 1 is a power of two).
 func TestReadSortsByLength(t *testing.T) {
 	eng := &fakeEngine{d: 1, value: simpleValue}
 	r := &reader{eng: eng, layers: []int{0}, offset: 1, batchSize: 2}
 	if _, err := r.read(context.Background(), []string{words(3, 0), words(9, 0), words(1, 0), words(6, 0), words(4, 0)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := [][]int{{10, 7}, {5, 4}, {2, 1}}
+	want := [][]int{{10, 7}, {5, 4}, {2}}
 	if fmtLayers(flatten(eng.calls)) != fmtLayers(flatten(want)) || len(eng.calls) != len(want) {
 		t.Errorf("batches of lengths %v, want %v", eng.calls, want)
 	}
@@ -153,5 +153,19 @@ func TestReadMatchesLonePassTinyModel(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A short last batch of 3 is filled to 4 with one-token rows; a batch of 2 stays 2.
+func TestReadFillsShortBatchToPowerOfTwo(t *testing.T) {
+	eng := &fakeEngine{d: 1, value: simpleValue}
+	r := &reader{eng: eng, layers: []int{0}, offset: 1, batchSize: 4}
+	texts := []string{words(9, 0), words(8, 0), words(7, 0), words(6, 0), words(5, 0), words(4, 0), words(3, 0)}
+	if _, err := r.read(context.Background(), texts, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]int{{10, 9, 8, 7}, {6, 5, 4, 1}}
+	if fmtLayers(flatten(eng.calls)) != fmtLayers(flatten(want)) || len(eng.calls) != len(want) {
+		t.Errorf("batches of lengths %v, want %v", eng.calls, want)
 	}
 }
