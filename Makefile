@@ -50,7 +50,7 @@ test: setup build ## the test command (CI runs it through .ci/run): set-up, vet,
 test-lab: ## the notebooks under nbconvert and in JupyterLab in headless Chromium (needs python3, node, chromium)
 	kernel-setup/lab-check.sh
 
-bench: ## run benchmarks: make bench [PKGS=./pkg/lm/...] [BENCH=Forward]
+bench: ## run benchmarks: make bench [PKGS=./pkg/engine/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)
 
 xla: ## install XLA's CPU PJRT plugin into .cache/xla/ (backend "auto" then uses it: faster on the CPU)

@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emotion-probes/emotion-probes/pkg/checkpoint"
-	"github.com/emotion-probes/emotion-probes/pkg/lm"
-	"github.com/emotion-probes/emotion-probes/pkg/models"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 )
 
 func init() {
@@ -67,7 +67,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	resolved := lm.ResolveBackend(orDefault(*backend, lm.DefaultBackend), models.XLAPluginDirs()...)
+	resolved := lm.ResolveBackend(orDefault(*backend, lm.DefaultBackend), hub.XLAPluginDirs()...)
 	if strings.HasPrefix(resolved, "xla:/") {
 		resolved = "xla (CPU plugin)"
 	}
@@ -360,7 +360,7 @@ func runBenchQuantize(ctx context.Context, args []string) error {
 	var figs []quantFigures
 	seen := map[string]bool{}
 	for _, b := range strings.Split(*backends, ",") {
-		b = lm.ResolveBackend(strings.TrimSpace(b), models.XLAPluginDirs()...)
+		b = lm.ResolveBackend(strings.TrimSpace(b), hub.XLAPluginDirs()...)
 		if seen[b] {
 			continue
 		}
@@ -385,7 +385,7 @@ func runBenchQuantize(ctx context.Context, args []string) error {
 			figs = append(figs, f)
 		}
 	}
-	r, err := models.Resolve(*model, models.Options{})
+	r, err := hub.Resolve(*model, hub.Options{})
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emotion-probes/emotion-probes/pkg/checkpoint"
-	"github.com/emotion-probes/emotion-probes/pkg/config"
-	"github.com/emotion-probes/emotion-probes/pkg/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"gopkg.in/yaml.v3"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emotion-probes/emotion-probes/pkg/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
 
 func TestWithOutputDir(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/emotion-probes/emotion-probes/pkg/config"
-	"github.com/emotion-probes/emotion-probes/pkg/lm"
-	"github.com/emotion-probes/emotion-probes/pkg/models"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
 
 // loadConfig reads and validates a config file; the error names the key and line at fault.
@@ -21,7 +21,7 @@ func loadConfig(path string) (*config.Config, error) {
 // loadedModel is a model with the file hash that fingerprints results made with it.
 type loadedModel struct {
 	*lm.Model
-	Resolved *models.Resolved
+	Resolved *hub.Resolved
 	SHA256   string
 }
 
@@ -34,11 +34,11 @@ func loadModel(name, backend string) (*loadedModel, error) {
 // loadModelQuantized is loadModel with model.quantize: "none", "8bit" or "4bit" (see lm.Quantize).
 func loadModelQuantized(name, backend, quantize string) (*loadedModel, error) {
 	start := time.Now()
-	r, err := models.Resolve(name, models.Options{Progress: os.Stderr})
+	r, err := hub.Resolve(name, hub.Options{Progress: os.Stderr})
 	if err != nil {
 		return nil, err
 	}
-	backend = lm.ResolveBackend(orDefault(backend, lm.DefaultBackend), models.XLAPluginDirs()...)
+	backend = lm.ResolveBackend(orDefault(backend, lm.DefaultBackend), hub.XLAPluginDirs()...)
 	q, err := lm.ParseQuantize(quantize)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func loadModelQuantized(name, backend, quantize string) (*loadedModel, error) {
 	if len(r.Weights) > 0 {
 		hashPath = r.Weights[0]
 	}
-	sum, err := models.FileSHA256(hashPath)
+	sum, err := hub.FileSHA256(hashPath)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end tests of the command. The command runs as a subprocess (this test binary acting as main,
-// see asCommand) on a tiny random-weight model (pkg/lm/testdata/tiny-llama: vocabulary 320, 2 layers,
+// see asCommand) on a tiny random-weight model (pkg/engine/lm/testdata/tiny-llama: vocabulary 320, 2 layers,
 // hidden 32), so that every stage takes seconds. Its "stories" are random byte-level text: the numbers
 // mean nothing; what is tested is that run-all completes and writes every output, that a run killed at
 // any moment (SIGKILL: no chance to clean up) resumes to the very bytes of an uninterrupted run, and that
@@ -37,14 +37,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/emotion-probes/emotion-probes/pkg/activations"
-	"github.com/emotion-probes/emotion-probes/pkg/config"
-	"github.com/emotion-probes/emotion-probes/pkg/geometry"
-	"github.com/emotion-probes/emotion-probes/pkg/logitlens"
-	"github.com/emotion-probes/emotion-probes/pkg/neutral"
-	"github.com/emotion-probes/emotion-probes/pkg/safetensors"
-	"github.com/emotion-probes/emotion-probes/pkg/stories"
-	"github.com/emotion-probes/emotion-probes/pkg/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/safetensors"
+	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
+	"github.com/emotion-probes/emotion-probes/pkg/method/geometry"
+	"github.com/emotion-probes/emotion-probes/pkg/method/logitlens"
+	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
+	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -90,7 +90,7 @@ var setup = sync.OnceValues(func() (string, error) {
 // makeModel copies tiny-llama into dir with a chat template, a context long enough for the prompts, and
 // weights that end a reply more often (stopEnd).
 func makeModel(dir string) error {
-	src := filepath.Join("..", "..", "pkg", "lm", "testdata", "tiny-llama")
+	src := filepath.Join("..", "..", "pkg", "engine", "lm", "testdata", "tiny-llama")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

@@ -6,9 +6,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/emotion-probes/emotion-probes/pkg/chat"
-	"github.com/emotion-probes/emotion-probes/pkg/lm"
-	"github.com/emotion-probes/emotion-probes/pkg/safetensors"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/safetensors"
 )
 
 // The engine's own commands, for checking it against any other implementation.

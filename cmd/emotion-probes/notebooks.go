@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emotion-probes/emotion-probes/pkg/notebook"
+	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
 )
 
 func init() {
@@ -65,7 +65,7 @@ func runNotebooks(ctx context.Context, args []string) error {
 	}
 	root, _ := filepath.Abs(".")
 	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s; executed notebooks go to %s\n", len(selected), *cfgPath, *out)
-	err = notebook.Run(ctx, notebook.Options{
+	err = jupyter.Run(ctx, jupyter.Options{
 		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html,
 		Env:      map[string]string{"EMOTION_PROBES_CONFIG": absCfg, "EMOTION_PROBES_ROOT": root},
 		Progress: os.Stderr,

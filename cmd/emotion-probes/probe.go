@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/emotion-probes/emotion-probes/pkg/chat"
-	"github.com/emotion-probes/emotion-probes/pkg/config"
-	"github.com/emotion-probes/emotion-probes/pkg/figures"
-	"github.com/emotion-probes/emotion-probes/pkg/lm"
-	"github.com/emotion-probes/emotion-probes/pkg/probe"
-	"github.com/emotion-probes/emotion-probes/pkg/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/drawing"
+	"github.com/emotion-probes/emotion-probes/pkg/use/probe"
 )
 
 // The commands that use the vectors: score a text, steer a generation.
@@ -79,7 +79,7 @@ func (in *probeInputs) center(mode string) ([]float64, error) {
 
 func runScore(ctx context.Context, args []string) error {
 	f := newFlags("score", "Reads a text as the stories were read (raw text, BOS first) and projects the residual stream at the\n"+
-		"vectors' layer on every emotion vector: per token cos(h - c, v_e), c the stories' mean (see pkg/probe).\n"+
+		"vectors' layer on every emotion vector: per token cos(h - c, v_e), c the stories' mean (see pkg/use/probe).\n"+
 		"The text's emotions are ranked by the cosine of its mean state over tokens token_offset.. (all tokens\n"+
 		"but the BOS for a shorter text), or of its last token's state (--at last).")
 	cfgPath := f.String("config", "", "config file (YAML) of the run whose vectors are used")
@@ -221,7 +221,7 @@ func printScore(s *probe.TextScore) {
 	}
 	fmt.Println()
 	for _, t := range s.Tokens {
-		fmt.Printf("%4d  %-16s", t.Position, truncate(figures.VisibleToken(t.Text), 16))
+		fmt.Printf("%4d  %-16s", t.Position, truncate(drawing.VisibleToken(t.Text), 16))
 		if few {
 			for _, x := range t.Scores {
 				fmt.Printf(" %+9.3f", x)
@@ -246,7 +246,7 @@ func truncate(s string, n int) string {
 func runSteer(ctx context.Context, args []string) error {
 	f := newFlags("steer", "Adds alpha x norm x the emotion's unit vector to the residual stream at the vectors' layer while\n"+
 		"generating, and prints the steered and the unsteered completion (same seed, the config's sampling).\n"+
-		"norm is the mean residual norm at that layer over the run's stories (pkg/probe MeanStoryNorm).\n"+
+		"norm is the mean residual norm at that layer over the run's stories (pkg/use/probe MeanStoryNorm).\n"+
 		"--check runs the paper's test instead, or as well: after \"... How does he feel? He feels\", does each\n"+
 		"emotion's own word gain log-probability when steering with it?")
 	cfgPath := f.String("config", "", "config file (YAML) of the run whose vectors are used")

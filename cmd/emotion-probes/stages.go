@@ -15,15 +15,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emotion-probes/emotion-probes/pkg/activations"
-	"github.com/emotion-probes/emotion-probes/pkg/config"
-	"github.com/emotion-probes/emotion-probes/pkg/geometry"
-	"github.com/emotion-probes/emotion-probes/pkg/logitlens"
-	"github.com/emotion-probes/emotion-probes/pkg/neutral"
-	"github.com/emotion-probes/emotion-probes/pkg/progress"
-	"github.com/emotion-probes/emotion-probes/pkg/report"
-	"github.com/emotion-probes/emotion-probes/pkg/stories"
-	"github.com/emotion-probes/emotion-probes/pkg/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
+	"github.com/emotion-probes/emotion-probes/pkg/method/geometry"
+	"github.com/emotion-probes/emotion-probes/pkg/method/logitlens"
+	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
+	"github.com/emotion-probes/emotion-probes/pkg/method/report"
+	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
 
 // The method's stages, one command each; run-all chains them.

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/emotion-probes/emotion-probes/pkg/probe"
-	"github.com/emotion-probes/emotion-probes/pkg/validate"
+	"github.com/emotion-probes/emotion-probes/pkg/use/probe"
+	"github.com/emotion-probes/emotion-probes/pkg/use/validate"
 )
 
 // validate: do the vectors work? Held-out stories, the layer sweep, human ratings, implicit scenarios.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emotion-probes/emotion-probes/pkg/validate"
+	"github.com/emotion-probes/emotion-probes/pkg/use/validate"
 )
 
 // `emotion-probes validate` on a copy of the reference run of the tiny model (the copy, so that the other

@@ -11,7 +11,7 @@
 // "<!-- cell -->". Other fences (```text, ```yaml) stay inside the Markdown. Empty cells are dropped. A
 // list item wrapped over several indented lines is joined into one line.
 //
-// The notebooks are written without outputs, in nbformat 4.5 (package notebook's writer, which formats
+// The notebooks are written without outputs, in nbformat 4.5 (package jupyter's writer, which formats
 // as Jupyter does), with the GoNB kernelspec and cell ids derived from the file name and position
 // ("03-c05"), so regenerating an unchanged source gives the same bytes.
 package main
@@ -26,7 +26,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/emotion-probes/emotion-probes/pkg/notebook"
+	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
 )
 
 // CellBreak splits Markdown into separate cells.
@@ -89,8 +89,8 @@ func run(srcDir, outDir string, check bool) error {
 
 // Convert turns one literate source into a notebook without outputs. name (e.g. "03-activations") seeds
 // the cell ids.
-func Convert(name, src string) (*notebook.Notebook, error) {
-	nb := &notebook.Notebook{
+func Convert(name, src string) (*jupyter.Notebook, error) {
+	nb := &jupyter.Notebook{
 		NBFormat: 4, NBFormatMinor: 5,
 		Metadata: map[string]any{
 			"kernelspec": map[string]any{"display_name": "Go (gonb)", "language": "go", "name": "gonb"},
@@ -106,13 +106,13 @@ func Convert(name, src string) (*notebook.Notebook, error) {
 	}
 	add := func(typ, text string) {
 		text = strings.Trim(text, "\n")
-		if typ == notebook.MarkdownCell {
+		if typ == jupyter.MarkdownCell {
 			text = joinListItems(text)
 		}
 		if strings.TrimSpace(text) == "" {
 			return
 		}
-		c := &notebook.Cell{ID: fmt.Sprintf("%s-c%02d", prefix, len(nb.Cells)), Type: typ, Source: text,
+		c := &jupyter.Cell{ID: fmt.Sprintf("%s-c%02d", prefix, len(nb.Cells)), Type: typ, Source: text,
 			Metadata: map[string]any{}}
 		nb.Cells = append(nb.Cells, c)
 	}
@@ -123,18 +123,18 @@ func Convert(name, src string) (*notebook.Notebook, error) {
 		switch {
 		case inGo:
 			if trimmed == "```" {
-				add(notebook.CodeCell, code.String())
+				add(jupyter.CodeCell, code.String())
 				code.Reset()
 				inGo = false
 				continue
 			}
 			code.WriteString(line + "\n")
 		case !inOther && (trimmed == "```go" || strings.HasPrefix(trimmed, "```go ")):
-			add(notebook.MarkdownCell, md.String())
+			add(jupyter.MarkdownCell, md.String())
 			md.Reset()
 			inGo = true
 		case !inOther && trimmed == CellBreak:
-			add(notebook.MarkdownCell, md.String())
+			add(jupyter.MarkdownCell, md.String())
 			md.Reset()
 		default:
 			if inOther {
@@ -151,7 +151,7 @@ func Convert(name, src string) (*notebook.Notebook, error) {
 	if inOther {
 		return nil, fmt.Errorf("a ``` fence is never closed")
 	}
-	add(notebook.MarkdownCell, md.String())
+	add(jupyter.MarkdownCell, md.String())
 	return nb, nil
 }
 
@@ -160,7 +160,7 @@ var listItemRe = regexp.MustCompile(`^\s*(?:[-*+]|\d+[.)])\s`)
 
 // joinListItems puts each list item of md on one line: a line indented under an item continues it. The
 // sources wrap long items for reading; Jupyter renders either form the same, but simpler Markdown renderers
-// (the HTML of package notebook, some previews) take each line as an item of its own.
+// (the HTML of package jupyter, some previews) take each line as an item of its own.
 func joinListItems(md string) string {
 	var out []string
 	inItem, inFence := false, false

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emotion-probes/emotion-probes/pkg/notebook"
+	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
 )
 
 func TestConvert(t *testing.T) {
@@ -56,7 +56,7 @@ func TestConvertUnclosed(t *testing.T) {
 	}
 }
 
-// TestRoundTrip writes a notebook and reads it back with package notebook: valid nbformat 4.5, the GoNB
+// TestRoundTrip writes a notebook and reads it back with package jupyter: valid nbformat 4.5, the GoNB
 // kernelspec, no outputs, and -check passing on the result.
 func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
@@ -76,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := run(src, dir, true); err != nil {
 		t.Fatalf("-check after writing: %v", err)
 	}
-	nb, err := notebook.Read(filepath.Join(dir, "01-a.ipynb"))
+	nb, err := jupyter.Read(filepath.Join(dir, "01-a.ipynb"))
 	if err != nil {
 		t.Fatal(err)
 	}

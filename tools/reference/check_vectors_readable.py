@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Check that the emotion-vector files written by pkg/vectors load in Python's safetensors.
+"""Check that the emotion-vector files written by pkg/method/vectors load in Python's safetensors.
 
 Usage (from the repository root, with the reference venv):
 
     python tools/reference/check_vectors_readable.py            # writes fresh files through the Go test
     python tools/reference/check_vectors_readable.py FILE ...   # checks existing files
 
-Without arguments it runs `go test -run TestFileIsPlainSafetensors ./pkg/vectors` with
+Without arguments it runs `go test -run TestFileIsPlainSafetensors ./pkg/method/vectors` with
 EMOTION_PROBES_VECTORS_OUT set to a temporary folder (the test copies its emotion_vectors.safetensors and
 emotion_vectors_raw.safetensors there), then loads each file with safetensors.numpy.load_file and
-safe_open(...).metadata(), prints the metadata, and checks what pkg/vectors documents: one float32 [D]
+safe_open(...).metadata(), prints the metadata, and checks what pkg/method/vectors documents: one float32 [D]
 tensor per emotion named by the word, the "emotions" list in the metadata naming exactly those tensors, and,
 for the raw file, rows that sum to zero. Nothing is written to the repository (CI has no Python safetensors;
 the Go test checks the header structure itself).
@@ -61,7 +61,7 @@ def main():
         tmp = tempfile.mkdtemp(prefix="vectors-py-")
         env = dict(os.environ, EMOTION_PROBES_VECTORS_OUT=tmp, GOFLAGS="-mod=mod", GOEXPERIMENT="simd",
                    GOMLX_NO_AUTO_INSTALL="1")
-        subprocess.run(["go", "test", "-count=1", "-run", "TestFileIsPlainSafetensors", "./pkg/vectors"],
+        subprocess.run(["go", "test", "-count=1", "-run", "TestFileIsPlainSafetensors", "./pkg/method/vectors"],
                        cwd=root, env=env, check=True)
         paths = [os.path.join(tmp, n) for n in ("emotion_vectors.safetensors", "emotion_vectors_raw.safetensors")]
     for p in paths:

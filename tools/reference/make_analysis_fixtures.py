@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Golden values for pkg/analysis, from numpy, scikit-learn, scipy and umap-learn.
+"""Golden values for pkg/support/numeric, from numpy, scikit-learn, scipy and umap-learn.
 
-Writes pkg/analysis/testdata/analysis_fixtures.json. The Go tests read only that file; this script documents
+Writes pkg/support/numeric/testdata/analysis_fixtures.json. The Go tests read only that file; this script documents
 where every golden number came from. Run from the repository root:
 
     /path/to/venv/bin/python tools/reference/make_analysis_fixtures.py

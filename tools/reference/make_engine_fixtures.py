@@ -1,14 +1,14 @@
-"""Golden fixtures for pkg/lm, made by Hugging Face transformers on the CPU in float32.
+"""Golden fixtures for pkg/engine/lm, made by Hugging Face transformers on the CPU in float32.
 
 Run from the repository root (the venv from tools/reference/requirements.txt):
     python tools/reference/make_engine_fixtures.py /path/to/SmolLM2-135M-Instruct.Q4_1.gguf
 
 Writes
-  pkg/lm/testdata/smollm2_reference.safetensors   SmolLM2-135M-Instruct (the default model's GGUF,
+  pkg/engine/lm/testdata/smollm2_reference.safetensors   SmolLM2-135M-Instruct (the default model's GGUF,
         dequantized by transformers' GGUF loader): per prompt the token ids, every hidden state
         projected on 24 fixed directions, the full hidden state at the default layer 20, the top-32
         logits and the log-sum-exp at every position, and a 32-token greedy continuation.
-  pkg/lm/testdata/tiny-llama/, tiny-qwen2/   tiny random-weight models saved by transformers
+  pkg/engine/lm/testdata/tiny-llama/, tiny-qwen2/   tiny random-weight models saved by transformers
         (config.json, tokenizer.json, model.safetensors) and tiny_*_reference.safetensors with their
         full hidden states, logits and greedy continuations.
 
@@ -26,7 +26,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
 torch.manual_seed(0)
-OUT = "pkg/lm/testdata"
+OUT = "pkg/engine/lm/testdata"
 PROMPTS = [
     "The quick brown fox jumps over the lazy dog.",
     "She opened the letter slowly, her hands shaking, and read the first line twice.",

@@ -1,10 +1,10 @@
-"""Golden fixtures for pkg/lm's other architecture families (Qwen3, Gemma 2, Gemma 3, Gemma 4), made by
+"""Golden fixtures for pkg/engine/lm's other architecture families (Qwen3, Gemma 2, Gemma 3, Gemma 4), made by
 Hugging Face transformers on the CPU in float32.
 
 Run from the repository root (the venv from tools/reference/requirements.txt):
     python tools/reference/make_family_fixtures.py
 
-Writes, for each family, pkg/lm/testdata/tiny-<family>/ (config.json, tokenizer.json,
+Writes, for each family, pkg/engine/lm/testdata/tiny-<family>/ (config.json, tokenizer.json,
 model.safetensors, as transformers saves them) and tiny-<family>_reference.safetensors with, per
 prompt, the token ids, every hidden state ([n_layers+1, T, D], transformers' output_hidden_states:
 the last one has the final norm applied), the logits [T, V] and a 32-token greedy continuation.
@@ -14,7 +14,7 @@ folders small the weights are rounded to bfloat16 and saved so, and the referenc
 model read back in float32. Weights that transformers initialises to constants (norm scales: ones,
 or zeros for Gemma 2/3's (1 + w) norms; Gemma 4's layer_scalar buffers) are drawn at random too, so
 that one applied wrongly shows. Hyper-parameters are chosen so that each feature matters on the
-test prompts (pkg/lm's TestFamilyFeaturesMatter checks it): sliding windows shorter than the
+test prompts (pkg/engine/lm's TestFamilyFeaturesMatter checks it): sliding windows shorter than the
 prompts, soft-caps near the size of the values they cap, a query scale other than
 1/sqrt(head_dim), a head size other than hidden/heads, a local rope base other than the global
 one, KV sharing of both layer kinds.

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Golden fixtures for pkg/gguf, made with the reference GGUF implementation (gguf-py).
+"""Golden fixtures for pkg/engine/gguf, made with the reference GGUF implementation (gguf-py).
 
-Writes, under pkg/gguf/testdata/:
+Writes, under pkg/engine/gguf/testdata/:
   synthetic.gguf        a small GGUF v3 file written by gguf.GGUFWriter: metadata of every value type and
-                        tensors of every type pkg/gguf dequantizes.
+                        tensors of every type pkg/engine/gguf dequantizes.
   synthetic.json        what gguf.GGUFReader reads back from it (metadata values, tensor infos) and the float32
                         values gguf.quants.dequantize gives for each tensor (as uint32 bit patterns, so that
                         the comparison is exact).
@@ -117,7 +117,7 @@ def describe(path):
             deq = np.array(t.data).astype(np.float32)  # plain numpy conversion: dequantize() has no such case
         else:
             deq = gguf.quants.dequantize(np.array(t.data), t.tensor_type)
-        shape = [int(s) for s in reversed(t.shape.tolist())]  # row-major, as pkg/gguf reports it
+        shape = [int(s) for s in reversed(t.shape.tolist())]  # row-major, as pkg/engine/gguf reports it
         deq = np.asarray(deq, dtype=np.float32).reshape(shape)
         tensors.append({"name": t.name, "type": t.tensor_type.name, "type_id": int(t.tensor_type),
                         "shape": shape, "offset": int(t.data_offset), "n_bytes": int(t.n_bytes),

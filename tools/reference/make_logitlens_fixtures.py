@@ -1,11 +1,11 @@
-"""Golden fixture for pkg/logitlens: the logit lens of hand-made vectors through the tiny Llama test model,
+"""Golden fixture for pkg/method/logitlens: the logit lens of hand-made vectors through the tiny Llama test model,
 computed by Hugging Face transformers on the CPU in float32.
 
 Run from the repository root (the venv from tools/reference/requirements.txt):
     python tools/reference/make_logitlens_fixtures.py
 
-Reads pkg/lm/testdata/tiny-llama (a random-weight LlamaForCausalLM saved by make_engine_fixtures.py) and writes
-pkg/logitlens/testdata/tiny_llama_lens.json:
+Reads pkg/engine/lm/testdata/tiny-llama (a random-weight LlamaForCausalLM saved by make_engine_fixtures.py) and writes
+pkg/method/logitlens/testdata/tiny_llama_lens.json:
   vectors         [4][32] float32: rows of a seeded normal matrix; row 3 is row 0 times 100 (RMSNorm makes the
                   lens scale-free, so its ranking must equal row 0's)
   logits          [4][320] lm_head(model.model.norm(v)): the logit lens with the final norm (the method's)
@@ -19,8 +19,8 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM
 
-MODEL = "pkg/lm/testdata/tiny-llama"
-OUT = "pkg/logitlens/testdata/tiny_llama_lens.json"
+MODEL = "pkg/engine/lm/testdata/tiny-llama"
+OUT = "pkg/method/logitlens/testdata/tiny_llama_lens.json"
 
 
 @torch.no_grad()

@@ -1,13 +1,13 @@
-"""Golden fixtures for pkg/notebook from the Jupyter reference implementations.
+"""Golden fixtures for pkg/support/jupyter from the Jupyter reference implementations.
 
 - testdata/nbformat_golden.ipynb: a notebook with every output type, written by nbformat.write
-  (key order, indentation, line splitting exactly as Jupyter writes); pkg/notebook must parse it
+  (key order, indentation, line splitting exactly as Jupyter writes); pkg/support/jupyter must parse it
   and write it back byte for byte.
 - testdata/wire_golden.json: an execute_request and a stream message serialized by
-  jupyter_client.session.Session (HMAC-SHA256), as frames; pkg/notebook must produce the same
+  jupyter_client.session.Session (HMAC-SHA256), as frames; pkg/support/jupyter must produce the same
   signatures and decode the frames.
 
-Run: python tools/reference/make_notebook_fixtures.py pkg/notebook/testdata
+Run: python tools/reference/make_notebook_fixtures.py pkg/support/jupyter/testdata
 (nbformat 5.10.4, jupyter-client 8.10.0; see requirements.txt)
 """
 import json
@@ -17,7 +17,7 @@ import nbformat
 from nbformat import v4
 from jupyter_client.session import Session
 
-out = sys.argv[1] if len(sys.argv) > 1 else "pkg/notebook/testdata"
+out = sys.argv[1] if len(sys.argv) > 1 else "pkg/support/jupyter/testdata"
 
 # A 1x1 transparent PNG.
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

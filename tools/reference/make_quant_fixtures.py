@@ -1,11 +1,11 @@
-"""Golden fixture for pkg/lm's in-graph quantization (quant.go), made by llama.cpp's own Python
+"""Golden fixture for pkg/engine/lm's in-graph quantization (quant.go), made by llama.cpp's own Python
 package gguf (gguf-py 0.19.0, gguf/quants.py), whose quantizers are bit-exact ports of
 ggml-quants.c's reference ones.
 
 Run from the repository root (the venv from tools/reference/requirements.txt):
     python tools/reference/make_quant_fixtures.py
 
-Writes pkg/lm/testdata/quant_reference.safetensors:
+Writes pkg/engine/lm/testdata/quant_reference.safetensors:
   x            [8, 128] float32   weights to quantize: normal rows of different scales, plus one
                                   all-zero block, one constant block and one block with an outlier
   q8_0, q4_1, q4_0  [8, 4*B] uint8  x quantized by gguf-py (B bytes per block of 32: 34, 20, 18)
@@ -27,5 +27,5 @@ for name, t in [("q8_0", T.Q8_0), ("q4_1", T.Q4_1), ("q4_0", T.Q4_0)]:
     q = quantize(x, t)
     out[name] = np.ascontiguousarray(q)
     out[name + "_deq"] = dequantize(q, t).astype(np.float32)
-save_file(out, "pkg/lm/testdata/quant_reference.safetensors")
+save_file(out, "pkg/engine/lm/testdata/quant_reference.safetensors")
 print({k: (v.dtype, v.shape) for k, v in out.items()})

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Golden fixtures for pkg/safetensors, made with the reference implementation (the `safetensors` package).
+"""Golden fixtures for pkg/engine/safetensors, made with the reference implementation (the `safetensors` package).
 
-Writes, under pkg/safetensors/testdata/:
+Writes, under pkg/engine/safetensors/testdata/:
   single.safetensors      one file written by safetensors.torch.save_file: F32, F16, BF16, F64, I64, I32 tensors,
                           a one-element tensor, an empty tensor, and __metadata__.
   sharded/                the same tensors split over model-00001-of-00002.safetensors and

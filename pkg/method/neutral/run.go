@@ -1,0 +1,325 @@
+package neutral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
+)
+
+// Options controls Run; the fields mean what they mean for stories.Run (Shard splits the sorted topic list).
+type Options = stories.Options
+
+// Topics returns cfg's topics sorted by topic id: the order Run works in and shards are cut from.
+func Topics(cfg *config.Config) []string {
+	t := append([]string(nil), cfg.Topics...)
+	sort.SliceStable(t, func(i, j int) bool { return config.TopicID(t[i]) < config.TopicID(t[j]) })
+	return t
+}
+
+// Fingerprint is what makes the stage's outputs: the model file, the prompt and checks, and every setting
+// that changes which dialogues are drawn or kept (not batch_size: results do not depend on it).
+func Fingerprint(cfg *config.Config, modelID string) checkpoint.Fingerprint {
+	g := cfg.Generation
+	emotions := append([]string(nil), cfg.Emotions...) // they join the banned words
+	sort.Strings(emotions)
+	return checkpoint.Fingerprint{
+		"model_sha256":      modelID,
+		"prompt_version":    PromptVersion,
+		"neutral_per_topic": strconv.Itoa(g.NeutralPerTopic),
+		"temperature":       strconv.FormatFloat(g.Temperature, 'g', -1, 64),
+		"top_p":             strconv.FormatFloat(g.TopP, 'g', -1, 64),
+		"top_k":             strconv.Itoa(g.TopK),
+		"max_new_tokens":    strconv.Itoa(g.MaxNewTokens),
+		"max_attempts":      strconv.Itoa(g.MaxAttempts),
+		"seed":              strconv.FormatInt(g.Seed, 10),
+		"token_offset":      strconv.Itoa(cfg.Extraction.TokenOffset),
+		"extra_banned":      fmt.Sprintf("%q", emotions),
+	}
+}
+
+// Run generates generation.neutral_per_topic dialogues for each topic of shard opts.Shard and writes one
+// file per topic to <output>/neutral/ as soon as the topic is finished (see Unit). It works like
+// stories.Run: completions of different topics share batches, each completion's seed depends only on (seed,
+// topic, attempt), a topic draws up to max_attempts completions per wanted dialogue, a rerun skips finished
+// topics, and a cancelled ctx stops after the batch in flight.
+//
+// With neutral.source: corpus nothing is generated: the corpus dialogues are checked and written as units
+// instead (see runCorpus); eng only tokenizes.
+func Run(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Options) (*stories.Summary, error) {
+	if cfg.Neutral.FromCorpus() {
+		return runCorpus(ctx, eng, cfg, opts)
+	}
+	g := cfg.Generation
+	if len(cfg.Topics) == 0 {
+		return nil, fmt.Errorf("neutral: the config has no topics: load it with config.Load and check data.topics_file")
+	}
+	if g.NeutralPerTopic < 0 || g.MaxAttempts < 1 || g.MaxNewTokens < 1 {
+		return nil, fmt.Errorf("neutral: generation.neutral_per_topic (%d) must be >= 0, max_attempts (%d) and "+
+			"max_new_tokens (%d) >= 1", g.NeutralPerTopic, g.MaxAttempts, g.MaxNewTokens)
+	}
+	n := max(opts.NumShards, 1)
+	if opts.Shard < 0 || opts.Shard >= n {
+		return nil, fmt.Errorf("neutral: shard %d is outside [0, %d): give a shard index below the number of shards", opts.Shard, n)
+	}
+	st, err := checkpoint.OpenStage(cfg.OutputDir(), StageName, Fingerprint(cfg, opts.ModelID), opts.Force)
+	if err != nil {
+		return nil, fmt.Errorf("neutral: %w", err)
+	}
+	all := Topics(cfg)
+	mine := stories.Shard(all, opts.Shard, n)
+	feelings := NewFeelings(cfg.Emotions)
+
+	sum := &stories.Summary{What: "dialogues"}
+	popts := opts.Progress
+	if popts.Unit == "" {
+		popts.Unit = "dialogues"
+	}
+	bar := progress.New("neutral dialogues", len(mine)*g.NeutralPerTopic, popts)
+	defer bar.Done()
+	var jobs []stories.Job
+	resumedKept, shortfall := 0, 0
+	for _, topic := range mine {
+		if st.Done(unitPath(topic)) {
+			var u Unit
+			if err := st.ReadJSON(unitPath(topic), &u); err != nil {
+				return nil, fmt.Errorf("neutral: %w", err)
+			}
+			addUnit(sum, &u)
+			sum.Resumed++
+			resumedKept += len(u.Kept)
+			shortfall += u.Requested - len(u.Kept)
+			continue
+		}
+		jobs = append(jobs, &job{
+			unit: Unit{Topic: topic, TopicID: config.TopicID(topic), Model: cfg.ModelName(), ModelSHA256: opts.ModelID,
+				Seed: g.Seed, PromptVersion: PromptVersion, Requested: g.NeutralPerTopic, Kept: []Dialog{}, Rejected: []Reject{}},
+			eng:     eng,
+			maxNew:  g.MaxNewTokens,
+			budget:  g.MaxAttempts * g.NeutralPerTopic,
+			checker: &Checker{Feelings: feelings, MinTokens: cfg.Extraction.TokenOffset + stories.MinExtraTokens, Tokens: eng.ReadingTokens},
+			onKeep:  func() { bar.Add(1) },
+		})
+	}
+	bar.SetTotal(len(mine)*g.NeutralPerTopic - shortfall)
+	bar.Resume(resumedKept)
+	if len(jobs) > 0 {
+		if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("neutral: %w", err)
+		}
+	}
+	err = stories.Drive(ctx, eng, jobs, stories.DriveOptions{
+		Generate: lm.GenerateOptions{
+			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
+			MaxNewTokens: g.MaxNewTokens,
+			StopTokens:   eng.StopTokens(),
+		},
+		RoundSize: g.BatchSize,
+		Finished: func(j stories.Job) error {
+			u := &j.(*job).unit
+			u.sortByAttempt()
+			if err := st.WriteJSON(unitPath(u.Topic), u); err != nil {
+				return fmt.Errorf("neutral: %w", err)
+			}
+			addUnit(sum, u)
+			if short := u.Requested - len(u.Kept); short > 0 {
+				shortfall += short
+				bar.SetTotal(len(mine)*g.NeutralPerTopic - shortfall)
+			}
+			bar.Note(fmt.Sprintf("%d/%d topics", sum.Units, len(mine)))
+			return nil
+		},
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return sum, fmt.Errorf("neutral: stopped after %d of %d topics (rerun to resume): %w", sum.Units, len(mine), err)
+		}
+		return sum, fmt.Errorf("neutral: %w", err)
+	}
+	return sum, markIfComplete(st, all)
+}
+
+// markIfComplete writes complete.json, with the summary over every topic, once every topic of the stage
+// (all shards) has its file.
+func markIfComplete(st *checkpoint.Stage, topics []string) error {
+	total := &stories.Summary{What: "dialogues"}
+	for _, topic := range topics {
+		if !st.Done(unitPath(topic)) {
+			return nil // other shards are still to run
+		}
+		var u Unit
+		if err := st.ReadJSON(unitPath(topic), &u); err != nil {
+			return fmt.Errorf("neutral: %w", err)
+		}
+		addUnit(total, &u)
+	}
+	if err := st.MarkComplete(total); err != nil {
+		return fmt.Errorf("neutral: %w", err)
+	}
+	return nil
+}
+
+func addUnit(s *stories.Summary, u *Unit) {
+	reasons := make([]stories.Reason, len(u.Rejected))
+	for i, r := range u.Rejected {
+		reasons[i] = r.Reason
+	}
+	s.Add(u.Topic, u.Requested, len(u.Kept), u.Attempts, reasons)
+}
+
+// maxPromptTokens bounds the prompt of a turn: a dialogue whose history would pass it ends with the
+// exchanges it has (the model's context holds the prompt and max_new_tokens).
+const maxPromptTokens = 3072
+
+// job fills one topic's Unit; see stories.Job. Its dialogues are built one turn per completion, several at
+// a time: each round, every dialogue in progress asks for its next turn, and new dialogues start while the
+// kept ones and those in progress are fewer than wanted. Attempt k's turn s is drawn with
+// Seed(seed, "neutral", [topic, k], s), so each dialogue depends on its own seeds only; and since a new
+// attempt starts only when the earlier ones could not all be kept, the attempts made are the shortest
+// prefix 0..A-1 holding the wanted number of kept dialogues, whatever the batch size.
+type job struct {
+	unit    Unit
+	eng     stories.Engine
+	maxNew  int
+	budget  int
+	checker *Checker
+	active  []*dialogue // in progress, by attempt
+	queue   []*dialogue // requested, awaiting Take, in request order
+	onKeep  func()
+}
+
+// dialogue is one attempt in progress.
+type dialogue struct {
+	attempt int
+	plan    Plan
+	turns   []Turn
+	waiting bool // a request for its next turn is out
+}
+
+func (j *job) Pending() int {
+	n := len(j.active)
+	if start := min(j.unit.Requested-len(j.unit.Kept)-len(j.active), j.budget-j.unit.Attempts); start > 0 {
+		n += start
+	}
+	return n
+}
+
+func (j *job) Request() ([]int, uint64, error) {
+	var d *dialogue
+	for _, a := range j.active {
+		if !a.waiting {
+			d = a
+			break
+		}
+	}
+	if d == nil {
+		d = &dialogue{attempt: j.unit.Attempts, plan: PlanFor(j.unit.Attempts)}
+		j.unit.Attempts++
+		j.active = append(j.active, d)
+	}
+	d.waiting = true
+	j.queue = append(j.queue, d)
+	var msgs = AssistantPrompt(d.plan, d.turns)
+	if len(d.turns)%2 == 0 {
+		msgs = HumanPrompt(j.unit.Topic, d.plan, d.turns)
+	}
+	ids, err := j.eng.ChatPrompt(msgs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("neutral: prompt for %q: %w", j.unit.Topic, err)
+	}
+	seed := stories.Seed(j.unit.Seed, StageName, []string{j.unit.Topic, strconv.Itoa(d.attempt)}, len(d.turns))
+	return ids, seed, nil
+}
+
+func (j *job) Take(c lm.Completion) error {
+	d := j.queue[0]
+	j.queue = j.queue[1:]
+	d.waiting = false
+	speaker := Human
+	if len(d.turns)%2 == 1 {
+		speaker = Assistant
+	}
+	t := Turn{Speaker: speaker, Text: CleanTurn(j.eng.Text(c.Tokens), speaker)}
+	if !c.Stopped {
+		// The turn was cut by max_new_tokens. An answer keeps its whole sentences and ends the dialogue (a small
+		// model's answers often run past the bound; dropping them lost most dialogues); a cut question is lost
+		// and the dialogue ends with the exchanges before it.
+		if speaker == Assistant {
+			if t.Text = WholeSentences(t.Text); t.Text != "" {
+				d.turns = append(d.turns, t)
+				if r, detail := j.checker.Turn(t); r != "" {
+					j.reject(d, r, detail, Format(d.plan.SystemLine, d.turns))
+					return nil
+				}
+				j.finish(d, true, "")
+				return nil
+			}
+			d.turns = d.turns[:len(d.turns)-1]
+		}
+		j.finish(d, true, t.Text)
+		return nil
+	}
+	if r, detail := j.checker.Turn(t); r != "" {
+		d.turns = append(d.turns, t)
+		j.reject(d, r, detail, Format(d.plan.SystemLine, d.turns))
+		return nil
+	}
+	d.turns = append(d.turns, t)
+	if len(d.turns) == 2*d.plan.Exchanges {
+		j.finish(d, false, "")
+		return nil
+	}
+	if speaker == Assistant { // the next Human turn must fit in the prompt with the whole history
+		if p, err := j.eng.ChatPrompt(HumanPrompt(j.unit.Topic, d.plan, d.turns)); err == nil && len(p)+j.maxNew > maxPromptTokens {
+			j.finish(d, false, "")
+		}
+	}
+	return nil
+}
+
+// finish judges a dialogue that has all its turns, or lost its last one (cut, with that turn's text).
+func (j *job) finish(d *dialogue, cut bool, lost string) {
+	if len(d.turns) == 0 {
+		j.reject(d, stories.Truncated, "no complete exchange", lost)
+		return
+	}
+	text := Format(d.plan.SystemLine, d.turns)
+	n, r, detail := j.checker.Length(text, cut)
+	if r != "" {
+		j.reject(d, r, detail, text)
+		return
+	}
+	j.remove(d)
+	j.unit.Kept = append(j.unit.Kept, Dialog{Text: text, Attempt: d.attempt, Tokens: n, Exchanges: len(d.turns) / 2,
+		Kind: d.plan.Kind.Name, Cut: cut})
+	j.onKeep()
+}
+
+func (j *job) reject(d *dialogue, r stories.Reason, detail, text string) {
+	j.remove(d)
+	j.unit.Rejected = append(j.unit.Rejected, Reject{Text: text, Reason: r, Detail: detail, Attempt: d.attempt})
+}
+
+func (j *job) remove(d *dialogue) {
+	for i, a := range j.active {
+		if a == d {
+			j.active = append(j.active[:i], j.active[i+1:]...)
+			return
+		}
+	}
+}
+
+// sortByAttempt orders a finished unit's lists by attempt: dialogues finish in an order that depends on
+// their lengths, the files must not.
+func (u *Unit) sortByAttempt() {
+	sort.SliceStable(u.Kept, func(a, b int) bool { return u.Kept[a].Attempt < u.Kept[b].Attempt })
+	sort.SliceStable(u.Rejected, func(a, b int) bool { return u.Rejected[a].Attempt < u.Rejected[b].Attempt })
+}

@@ -1,0 +1,115 @@
+package stories_test
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/corpus"
+)
+
+var (
+	smolOnce  sync.Once
+	smolModel *lm.Model
+	smolErr   error
+)
+
+// smollm2 loads the default model (from the models cache, fetched once as the CLI does; `make test` fetches
+// it before the tests): its tokenizer decides which stories are long enough to read.
+func smollm2(t *testing.T) *lm.Model {
+	t.Helper()
+	smolOnce.Do(func() {
+		r, err := hub.Resolve("default", hub.Options{})
+		if err != nil {
+			smolErr = err
+			return
+		}
+		smolModel, smolErr = lm.Load(r.Path, lm.LoadOptions{Backend: "go"})
+	})
+	if smolErr != nil {
+		t.Fatalf("the default model is needed for this test: %v", smolErr)
+	}
+	return smolModel
+}
+
+// The shipped corpus, as config/small.yaml reads it: every row passes the checks a generated story passes
+// (no emotion word or listed synonym, no preamble or talk about the task, no loop, long enough to leave 30
+// tokens after the 50 the mean skips, no duplicate), and it has the shape its README promises: 12 stories
+// per emotion on 12 different topics, 6 in the first person and 6 in the third, 60 to 140 words, every
+// topic used about 20 times.
+func TestShippedCorpus(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "..", "config", "small.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.Read(cfg.Path(cfg.Stories.Corpus), corpus.Stories)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Problems {
+		t.Errorf("%v", p)
+	}
+	type count struct{ rows, first, third int }
+	per := map[string]*count{}
+	topicsOf := map[string]map[string]bool{}
+	uses := map[string]int{}
+	for _, r := range c.Rows {
+		if per[r.Emotion] == nil {
+			per[r.Emotion], topicsOf[r.Emotion] = &count{}, map[string]bool{}
+		}
+		n := per[r.Emotion]
+		n.rows++
+		switch r.Person {
+		case "first":
+			n.first++
+		case "third":
+			n.third++
+		default:
+			t.Errorf("%s: person %q, want first or third", r.Where(), r.Person)
+		}
+		if topicsOf[r.Emotion][r.Topic] {
+			t.Errorf("%s: %s has a second story on %q", r.Where(), r.Emotion, r.Topic)
+		}
+		topicsOf[r.Emotion][r.Topic] = true
+		uses[r.Topic]++
+		if w := len(strings.Fields(r.Text)); w < 60 || w > 140 {
+			t.Errorf("%s: %d words, want 60-140", r.Where(), w)
+		}
+		if want := config.Slug(r.Emotion) + ".jsonl"; filepath.Base(r.File) != want {
+			t.Errorf("%s: a story of %q belongs in %s", r.Where(), r.Emotion, want)
+		}
+	}
+	for _, e := range cfg.Emotions {
+		if n := per[e]; n == nil || n.rows != 12 || n.first != 6 || n.third != 6 {
+			t.Errorf("%s: %+v, want 12 stories, 6 first person and 6 third", e, n)
+		}
+	}
+	if len(per) != len(cfg.Emotions) || len(uses) != len(cfg.Topics) {
+		t.Errorf("%d emotions and %d topics in the corpus, want %d and %d", len(per), len(uses), len(cfg.Emotions), len(cfg.Topics))
+	}
+	for topic, n := range uses {
+		if n < 18 || n > 23 {
+			t.Errorf("topic %q has %d stories, want about 20", topic, n)
+		}
+	}
+
+	// The stage itself: every row kept, none left out.
+	m := smollm2(t)
+	cfg.Output.Dir = t.TempDir()
+	opts := stories.Options{ModelID: "test"}
+	opts.Progress.Writer = io.Discard
+	sum, err := stories.Run(context.Background(), m, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Kept != 171*12 || sum.Requested != sum.Kept || len(sum.Problems) > 0 || sum.Skipped != 0 {
+		t.Errorf("the stories stage on the corpus: %s", sum)
+	}
+}

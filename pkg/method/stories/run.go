@@ -1,0 +1,324 @@
+package stories
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
+)
+
+// Options controls Run.
+type Options struct {
+	// Force discards the stage's earlier outputs (even those made with the same settings) and starts over.
+	Force bool
+	// ModelID is the SHA-256 (hex) of the model file: part of the fingerprint, so stories of another model
+	// are never mixed in.
+	ModelID string
+	// Shard and NumShards split the work across machines: unit i of the sorted unit list (see Pairs)
+	// belongs to shard i % NumShards. NumShards 0 or 1 means one shard holding everything.
+	Shard, NumShards int
+	// Progress styles the progress bar (Quiet for none).
+	Progress progress.Options
+}
+
+// Pair is one (emotion, topic) unit of work.
+type Pair struct {
+	Emotion, Topic string
+}
+
+// Path is the unit's file relative to the stage folder: "<emotion-slug>/<topic-id>.json".
+func (p Pair) Path() string { return unitPath(p.Emotion, p.Topic) }
+
+// Pairs lists every (emotion, topic) of cfg, sorted by Path: the order that Run works in and that shards
+// are cut from. It does not depend on the order of the config's lists.
+func Pairs(cfg *config.Config) []Pair {
+	var out []Pair
+	for _, e := range cfg.Emotions {
+		for _, t := range cfg.Topics {
+			out = append(out, Pair{e, t})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path() < out[j].Path() })
+	return out
+}
+
+// Shard returns the items of list that belong to shard i of n: those at positions k with k % n == i.
+func Shard[T any](list []T, i, n int) []T {
+	if n <= 1 {
+		return list
+	}
+	var out []T
+	for k := i; k < len(list); k += n {
+		out = append(out, list[k])
+	}
+	return out
+}
+
+// Fingerprint is what makes the stage's outputs: the model file, the prompt and checks, and every setting
+// that changes which stories are drawn or kept. batch_size is absent on purpose: results do not depend on it.
+func Fingerprint(cfg *config.Config, modelID string) checkpoint.Fingerprint {
+	g := cfg.Generation
+	return checkpoint.Fingerprint{
+		"model_sha256":           modelID,
+		"prompt_version":         PromptVersion,
+		"stories_per_topic":      strconv.Itoa(g.StoriesPerTopic),
+		"stories_per_completion": strconv.Itoa(g.StoriesPerCompletion),
+		"temperature":            strconv.FormatFloat(g.Temperature, 'g', -1, 64),
+		"top_p":                  strconv.FormatFloat(g.TopP, 'g', -1, 64),
+		"top_k":                  strconv.Itoa(g.TopK),
+		"max_new_tokens":         strconv.Itoa(g.MaxNewTokens),
+		"max_attempts":           strconv.Itoa(g.MaxAttempts),
+		"seed":                   strconv.FormatInt(g.Seed, 10),
+		"token_offset":           strconv.Itoa(cfg.Extraction.TokenOffset), // sets the too-short bound
+		"synonyms_sha256":        synonymsHash(cfg.Synonyms),
+	}
+}
+
+func synonymsHash(m map[string][]string) string {
+	if m == nil {
+		m = map[string][]string{} // nil and empty hash alike
+	}
+	data, _ := json.Marshal(m) // map keys are sorted by encoding/json
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Run generates the stories of cfg's (emotion, topic) pairs in shard opts.Shard, writing one file per pair
+// to <output>/stories/ as soon as that pair is finished (see Unit), and returns the counts over the shard.
+//
+// Each pair gets up to generation.stories_per_topic stories that pass the checks (Checker), drawing up to
+// generation.max_attempts completions per wanted story. Completions of different pairs share batches of
+// generation.batch_size. A rerun skips finished pairs, so an interrupted run (or a cancelled ctx, which
+// stops after the batch in flight) loses only the pairs in flight; the result is the same as an
+// uninterrupted run's, byte for byte. When every pair of cfg is done (all shards), the stage is marked
+// complete.
+//
+// With stories.source: corpus nothing is generated: the corpus rows are checked and written as units instead
+// (see runCorpus); eng only tokenizes.
+func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Summary, error) {
+	if cfg.Stories.FromCorpus() {
+		return runCorpus(ctx, eng, cfg, opts)
+	}
+	g := cfg.Generation
+	if len(cfg.Emotions) == 0 || len(cfg.Topics) == 0 {
+		return nil, fmt.Errorf("stories: the config has %d emotions and %d topics: load it with config.Load "+
+			"(which reads the lists) and check data.emotions_file and data.topics_file", len(cfg.Emotions), len(cfg.Topics))
+	}
+	if g.StoriesPerTopic < 1 || g.StoriesPerCompletion < 1 || g.MaxAttempts < 1 || g.MaxNewTokens < 1 {
+		return nil, fmt.Errorf("stories: generation.stories_per_topic (%d), stories_per_completion (%d), "+
+			"max_attempts (%d) and max_new_tokens (%d) must all be >= 1", g.StoriesPerTopic, g.StoriesPerCompletion,
+			g.MaxAttempts, g.MaxNewTokens)
+	}
+	n := max(opts.NumShards, 1)
+	if opts.Shard < 0 || opts.Shard >= n {
+		return nil, fmt.Errorf("stories: shard %d is outside [0, %d): give a shard index below the number of shards", opts.Shard, n)
+	}
+	st, err := checkpoint.OpenStage(cfg.OutputDir(), StageName, Fingerprint(cfg, opts.ModelID), opts.Force)
+	if err != nil {
+		return nil, fmt.Errorf("stories: %w", err)
+	}
+	all := Pairs(cfg)
+	mine := Shard(all, opts.Shard, n)
+
+	sum := &Summary{What: "stories"}
+	bar := progress.New("stories", len(mine)*g.StoriesPerTopic, withUnit(opts.Progress, "stories"))
+	defer bar.Done()
+	var jobs []Job
+	resumedKept, shortfall := 0, 0
+	for _, p := range mine {
+		if st.Done(p.Path()) {
+			var u Unit
+			if err := st.ReadJSON(p.Path(), &u); err != nil {
+				return nil, fmt.Errorf("stories: %w", err)
+			}
+			addUnit(sum, &u)
+			sum.Resumed++
+			resumedKept += len(u.Kept)
+			shortfall += u.Requested - len(u.Kept)
+			continue
+		}
+		jobs = append(jobs, newJob(eng, cfg, p, opts.ModelID, func() { bar.Add(1) }))
+	}
+	bar.SetTotal(len(mine)*g.StoriesPerTopic - shortfall)
+	bar.Resume(resumedKept)
+	if len(jobs) > 0 {
+		// New units are coming: an earlier complete.json no longer speaks for the whole stage.
+		if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("stories: %w", err)
+		}
+	}
+	err = Drive(ctx, eng, jobs, DriveOptions{
+		Generate: lm.GenerateOptions{
+			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
+			MaxNewTokens: g.MaxNewTokens,
+			StopTokens:   eng.StopTokens(),
+		},
+		RoundSize: g.BatchSize,
+		Finished: func(j Job) error {
+			u := &j.(*storyJob).unit
+			if err := st.WriteJSON(u.path(), u); err != nil {
+				return fmt.Errorf("stories: %w", err)
+			}
+			addUnit(sum, u)
+			if short := u.Requested - len(u.Kept); short > 0 {
+				shortfall += short
+				bar.SetTotal(len(mine)*g.StoriesPerTopic - shortfall)
+			}
+			bar.Note(fmt.Sprintf("%d/%d pairs", sum.Units, len(mine)))
+			return nil
+		},
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return sum, fmt.Errorf("stories: stopped after %d of %d pairs (rerun to resume): %w", sum.Units, len(mine), err)
+		}
+		return sum, fmt.Errorf("stories: %w", err)
+	}
+	if err := markIfComplete(st, all); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+func withUnit(o progress.Options, unit string) progress.Options {
+	if o.Unit == "" {
+		o.Unit = unit
+	}
+	return o
+}
+
+func (u *Unit) path() string { return unitPath(u.Emotion, u.Topic) }
+
+func addUnit(s *Summary, u *Unit) {
+	reasons := make([]Reason, len(u.Rejected))
+	for i, r := range u.Rejected {
+		reasons[i] = r.Reason
+	}
+	s.Add(u.Emotion+" / "+u.Topic, u.Requested, len(u.Kept), u.Attempts, reasons)
+}
+
+// markIfComplete writes complete.json, with the summary over every unit, once every unit of the stage (all
+// shards) exists.
+func markIfComplete(st *checkpoint.Stage, all []Pair) error {
+	total := &Summary{What: "stories"}
+	for _, p := range all {
+		if !st.Done(p.Path()) {
+			return nil
+		}
+		var u Unit
+		if err := st.ReadJSON(p.Path(), &u); err != nil {
+			return fmt.Errorf("stories: %w", err)
+		}
+		addUnit(total, &u)
+	}
+	if err := st.MarkComplete(total); err != nil {
+		return fmt.Errorf("stories: %w", err)
+	}
+	return nil
+}
+
+// storyJob fills one Unit.
+type storyJob struct {
+	unit    Unit
+	eng     Engine
+	perComp int
+	budget  int // completions it may draw
+	checker *Checker
+	prompts [2][]int // by Person, tokenized on first use
+	queue   []int    // attempt indices requested and not yet taken
+	onKeep  func()
+}
+
+func newJob(eng Engine, cfg *config.Config, p Pair, modelID string, onKeep func()) *storyJob {
+	g := cfg.Generation
+	per := g.StoriesPerCompletion
+	return &storyJob{
+		unit: Unit{
+			Emotion: p.Emotion, Topic: p.Topic, TopicID: config.TopicID(p.Topic),
+			Model: cfg.ModelName(), ModelSHA256: modelID, Seed: g.Seed, PromptVersion: PromptVersion,
+			Requested: g.StoriesPerTopic, Kept: []Story{}, Rejected: []Reject{},
+		},
+		eng:     eng,
+		perComp: per,
+		budget:  g.MaxAttempts * ceilDiv(g.StoriesPerTopic, per),
+		checker: &Checker{
+			Banned:    NewBanned(p.Emotion, cfg.Synonyms[p.Emotion]),
+			MinTokens: cfg.Extraction.TokenOffset + MinExtraTokens,
+			Tokens:    eng.ReadingTokens,
+		},
+		onKeep: onKeep,
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func (j *storyJob) Pending() int {
+	need := j.unit.Requested - len(j.unit.Kept)
+	if need <= 0 {
+		return 0
+	}
+	return min(ceilDiv(need, j.perComp), j.budget-j.unit.Attempts)
+}
+
+func (j *storyJob) person(attempt int) Person {
+	if j.perComp > 1 {
+		return FirstPerson // the prompt asks for a mix; the index is unused
+	}
+	return PersonFor(attempt)
+}
+
+func (j *storyJob) Request() ([]int, uint64, error) {
+	a := j.unit.Attempts
+	j.unit.Attempts++
+	j.queue = append(j.queue, a)
+	p := j.person(a)
+	if j.prompts[p] == nil {
+		ids, err := j.eng.ChatPrompt(Prompt(j.unit.Emotion, j.unit.Topic, j.perComp, p))
+		if err != nil {
+			return nil, 0, fmt.Errorf("stories: prompt for %s / %s: %w", j.unit.Emotion, j.unit.Topic, err)
+		}
+		j.prompts[p] = ids
+	}
+	return j.prompts[p], Seed(j.unit.Seed, StageName, []string{j.unit.Emotion, j.unit.Topic}, a), nil
+}
+
+func (j *storyJob) Take(c lm.Completion) error {
+	a := j.queue[0]
+	j.queue = j.queue[1:]
+	pieces := Split(j.eng.Text(c.Tokens), c.Stopped)
+	if len(pieces) == 0 {
+		j.unit.Rejected = append(j.unit.Rejected, Reject{Reason: Empty, Attempt: a})
+		return nil
+	}
+	for i, p := range pieces {
+		if len(j.unit.Kept) >= j.unit.Requested {
+			break // surplus stories of a multi-story completion
+		}
+		part := 0
+		if j.perComp > 1 {
+			part = i
+		}
+		v := j.checker.Check(p)
+		if v.Reason != "" {
+			j.unit.Rejected = append(j.unit.Rejected, Reject{Text: v.Text, Reason: v.Reason, Detail: v.Detail, Attempt: a, Part: part})
+			continue
+		}
+		s := Story{Text: v.Text, Attempt: a, Part: part, Tokens: v.Tokens, Cut: p.Cut}
+		if j.perComp == 1 {
+			s.Person = [...]string{"first", "third"}[j.person(a)]
+		}
+		j.unit.Kept = append(j.unit.Kept, s)
+		j.onKeep()
+	}
+	return nil
+}

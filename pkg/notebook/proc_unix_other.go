@@ -1,8 +1,0 @@
-//go:build unix && !linux
-
-package notebook
-
-import "syscall"
-
-// setParentDeathSignal is Linux-only; elsewhere Close (deferred by Run) is what ends the kernel.
-func setParentDeathSignal(*syscall.SysProcAttr) {}

@@ -1,0 +1,272 @@
+package probe
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/support/drawing"
+)
+
+// readBatch is how many prompts go through the model together.
+const readBatch = 8
+
+// userTurns formats each message as a user turn with the model's chat template plus the start of the
+// assistant's turn (the generation prompt), and reads the residual stream at the vectors' layer at the last
+// token: the end of the assistant's header, where the model has read the message and not yet answered (the
+// paper reads the ":" after "Assistant"; in ChatML, SmolLM2's and Qwen's template, it is the newline that
+// ends "<|im_start|>assistant\n"). It returns the states [N][D] and that token's text.
+func userTurns(m *lm.Model, layer int, msgs []string) ([][]float64, string, error) {
+	prompts := make([][]int, len(msgs))
+	for i, msg := range msgs {
+		ids, err := m.ChatPrompt([]chat.Message{{Role: "user", Content: msg}})
+		if err != nil {
+			return nil, "", fmt.Errorf("probe: the scenarios are read as chat turns: %w", err)
+		}
+		prompts[i] = ids
+	}
+	states := make([][]float64, 0, len(msgs))
+	for start := 0; start < len(prompts); start += readBatch {
+		group := prompts[start:min(start+readBatch, len(prompts))]
+		hs, err := m.HiddenStates(group, []int{layer})
+		if err != nil {
+			return nil, "", fmt.Errorf("probe: reading the prompts: %w", err)
+		}
+		for b, p := range group {
+			states = append(states, widen(hs.At(0, b, len(p)-1)))
+		}
+	}
+	last := prompts[0][len(prompts[0])-1]
+	return states, m.Tokenizer.Decode([]int{last}, false), nil
+}
+
+// projectAll centres the states as opts says and returns their cosines with the vectors [N][E].
+func projectAll(p *projector, states [][]float64, opts Options) [][]float64 {
+	if opts.CenterOnSet {
+		mean := make([]float64, len(states[0]))
+		for _, s := range states {
+			for j, x := range s {
+				mean[j] += x / float64(len(states))
+			}
+		}
+		p.center = mean
+	}
+	out := make([][]float64, len(states))
+	for i, s := range states {
+		out[i] = p.cosines(s)
+	}
+	return out
+}
+
+// ScenarioResult is the implicit-scenario test: each scenario read at the end of the assistant's header and
+// compared with every vector.
+type ScenarioResult struct {
+	Emotions  []string    // columns: the vector set's emotions
+	Scenarios []Scenario  // rows: the scenarios whose emotion has a vector
+	Skipped   []Scenario  // scenarios whose emotion has no vector (not in this run's list)
+	Cosine    [][]float64 // [S][E]: cos(h - c, v_e) at the read token
+	// Rank is, per scenario, the rank of its own emotion among the E (1 = the highest cosine).
+	Rank []int
+	// Top1 and Top3 are the fractions of scenarios whose emotion ranks first, or in the first three;
+	// Chance1 = 1/E and Chance3 = min(3, E)/E are what random rankings would give.
+	Top1, Top3, Chance1, Chance3 float64
+	ReadToken                    string // the token read, e.g. "\n" (end of "<|im_start|>assistant\n")
+	Centering                    string // "story mean", "set mean" or "none"
+	Layer                        int
+}
+
+// ReadScenarios reads the scenarios (see userTurns for where), scores them on every vector, and measures the
+// diagonal: how often a scenario's own emotion ranks first (top-1) and in the first three (top-3). Scenarios
+// whose emotion has no vector are skipped and listed in Skipped.
+func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (*ScenarioResult, error) {
+	p, err := newProjector(m, set, opts.Center)
+	if err != nil {
+		return nil, err
+	}
+	r := &ScenarioResult{Emotions: set.Emotions, Centering: opts.centering(), Layer: set.Layer}
+	var msgs []string
+	for _, s := range sc {
+		if slices.Contains(set.Emotions, s.Emotion) {
+			r.Scenarios = append(r.Scenarios, s)
+			msgs = append(msgs, s.Text)
+		} else {
+			r.Skipped = append(r.Skipped, s)
+		}
+	}
+	if len(r.Scenarios) == 0 {
+		return nil, fmt.Errorf("probe: no scenario has an emotion among the vectors' %d (%s): add scenarios for them",
+			len(set.Emotions), strings.Join(set.Emotions, ", "))
+	}
+	states, tok, err := userTurns(m, set.Layer, msgs)
+	if err != nil {
+		return nil, err
+	}
+	r.ReadToken = tok
+	r.Cosine = projectAll(p, states, opts)
+	e := float64(len(set.Emotions))
+	r.Chance1, r.Chance3 = 1/e, min(3, e)/e
+	for i, s := range r.Scenarios {
+		own := slices.Index(set.Emotions, s.Emotion)
+		rank := 1
+		for j, c := range r.Cosine[i] {
+			if j != own && c > r.Cosine[i][own] {
+				rank++
+			}
+		}
+		r.Rank = append(r.Rank, rank)
+		if rank == 1 {
+			r.Top1++
+		}
+		if rank <= 3 {
+			r.Top3++
+		}
+	}
+	r.Top1 /= float64(len(r.Scenarios))
+	r.Top3 /= float64(len(r.Scenarios))
+	return r, nil
+}
+
+// Labels are the row labels of the matrix: "emotion: start of the text".
+func (r *ScenarioResult) Labels() []string {
+	out := make([]string, len(r.Scenarios))
+	for i, s := range r.Scenarios {
+		t := s.Text
+		if len(t) > 40 {
+			t = strings.TrimSpace(t[:strings.LastIndex(t[:40], " ")+1]) + "..."
+		}
+		out[i] = s.Emotion + ": " + t
+	}
+	return out
+}
+
+// Heatmap draws the cosine matrix, scenarios by emotion, with values in the cells.
+func (r *ScenarioResult) Heatmap() (drawing.Figure, error) {
+	lim := 0.0
+	for _, row := range r.Cosine {
+		for _, c := range row {
+			lim = max(lim, c, -c)
+		}
+	}
+	if lim == 0 {
+		lim = 1
+	}
+	return drawing.Heatmap(r.Labels(), r.Cosine, drawing.HeatmapOptions{
+		Title: fmt.Sprintf("Implicit scenarios at layer %d: top-1 %.0f%% (chance %.0f%%), top-3 %.0f%% (chance %.0f%%)",
+			r.Layer, 100*r.Top1, 100*r.Chance1, 100*r.Top3, 100*r.Chance3),
+		ColLabels: r.Emotions, CellLabels: true, ValueName: "cosine", Min: -lim, Max: lim,
+	})
+}
+
+// String is a text table: per scenario, its emotion, the rank of that emotion and the top 3.
+func (r *ScenarioResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "implicit scenarios, layer %d, read at %q, centring: %s\n", r.Layer, r.ReadToken, r.Centering)
+	for i, s := range r.Scenarios {
+		top := Rank(r.Emotions, r.Cosine[i])
+		var names []string
+		for _, t := range top[:min(3, len(top))] {
+			names = append(names, fmt.Sprintf("%s %.3f", t.Emotion, t.Score))
+		}
+		fmt.Fprintf(&b, "  %-12s rank %2d   top: %s\n", s.Emotion, r.Rank[i], strings.Join(names, ", "))
+	}
+	fmt.Fprintf(&b, "top-1 %.0f%% (chance %.0f%%), top-3 %.0f%% (chance %.0f%%), %d scenarios",
+		100*r.Top1, 100*r.Chance1, 100*r.Top3, 100*r.Chance3, len(r.Scenarios))
+	if len(r.Skipped) > 0 {
+		var sk []string
+		for _, s := range r.Skipped {
+			if !slices.Contains(sk, s.Emotion) {
+				sk = append(sk, s.Emotion)
+			}
+		}
+		fmt.Fprintf(&b, "; %d skipped, their emotion has no vector: %s", len(r.Skipped), strings.Join(sk, ", "))
+	}
+	return b.String()
+}
+
+// SweepResult is a numeric sweep: the followed emotions' scores against X.
+type SweepResult struct {
+	Spec      SweepSpec
+	Emotions  []string    // the followed emotions that have a vector
+	Skipped   []string    // those that have none
+	Scores    [][]float64 // [len(Emotions)][len(Spec.Values)]
+	ReadToken string
+	Centering string
+	Layer     int
+}
+
+// Sweep reads the sweep's message for each value of X as ReadScenarios reads a scenario and follows the
+// scores of the spec's emotions: the paper's "I just took {X} mg of tylenol", where afraid rises and calm
+// falls with the dose.
+func Sweep(m *lm.Model, set *vectors.Set, s SweepSpec, opts Options) (*SweepResult, error) {
+	p, err := newProjector(m, set, opts.Center)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Values) == 0 {
+		return nil, fmt.Errorf("probe: the sweep %q has no values", s.Template)
+	}
+	r := &SweepResult{Spec: s, Centering: opts.centering(), Layer: set.Layer}
+	var cols []int
+	for _, e := range s.Emotions {
+		if j := slices.Index(set.Emotions, e); j >= 0 {
+			r.Emotions, cols = append(r.Emotions, e), append(cols, j)
+		} else {
+			r.Skipped = append(r.Skipped, e)
+		}
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("probe: none of the sweep's emotions (%s) has a vector: pick among %s",
+			strings.Join(s.Emotions, ", "), strings.Join(set.Emotions, ", "))
+	}
+	msgs := make([]string, len(s.Values))
+	for i, x := range s.Values {
+		msgs[i] = s.Text(x)
+	}
+	states, tok, err := userTurns(m, set.Layer, msgs)
+	if err != nil {
+		return nil, err
+	}
+	r.ReadToken = tok
+	cos := projectAll(p, states, opts)
+	r.Scores = make([][]float64, len(cols))
+	for k, j := range cols {
+		for i := range s.Values {
+			r.Scores[k] = append(r.Scores[k], cos[i][j])
+		}
+	}
+	return r, nil
+}
+
+// Figure draws one line per emotion against X.
+func (r *SweepResult) Figure() (drawing.Figure, error) {
+	series := make([]drawing.Series, len(r.Emotions))
+	for k, e := range r.Emotions {
+		series[k] = drawing.Series{Name: e, Y: r.Scores[k]}
+	}
+	return drawing.Line(r.Spec.Values, series, drawing.PlotOptions{
+		Title:  fmt.Sprintf("%q at layer %d", r.Spec.Template, r.Layer),
+		XLabel: r.Spec.XLabel, YLabel: "cosine with the emotion vector",
+	})
+}
+
+// String is a text table: one row per value of X, one column per emotion.
+func (r *SweepResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sweep %q, layer %d, read at %q, centring: %s\n%12s", r.Spec.Template, r.Layer, r.ReadToken, r.Centering, "X")
+	for _, e := range r.Emotions {
+		fmt.Fprintf(&b, " %10s", e)
+	}
+	for i, x := range r.Spec.Values {
+		fmt.Fprintf(&b, "\n%12g", x)
+		for k := range r.Emotions {
+			fmt.Fprintf(&b, " %10.4f", r.Scores[k][i])
+		}
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\nskipped (no vector): %s", strings.Join(r.Skipped, ", "))
+	}
+	return b.String()
+}
