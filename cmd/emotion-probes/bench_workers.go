@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
@@ -78,7 +79,7 @@ func runBenchWorkers(ctx context.Context, args []string) error {
 		}
 		r := workersRun{Workers: n, Wall: time.Since(start)}
 		var done struct {
-			Summary stories.Summary `json:"summary"`
+			Summary generate.Summary `json:"summary"`
 		}
 		if err := checkpoint.ReadJSON(filepath.Join(dir, stories.StageName, checkpoint.CompleteFile), &done); err != nil {
 			return err

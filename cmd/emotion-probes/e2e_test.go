@@ -39,6 +39,7 @@ import (
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/safetensors"
 	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/geometry"
 	"github.com/emotion-probes/emotion-probes/pkg/method/logitlens"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
@@ -777,13 +778,13 @@ func TestShardedRunEqualsSingle(t *testing.T) {
 		}
 		return procs
 	}
-	generate := func(stage string) func(i int) []string {
+	command := func(stage string) func(i int) []string {
 		return func(i int) []string { return []string{stage, "--config", cfgPath, "--shard", shard(i), "--quiet"} }
 	}
 
 	// Step 1: the stories, 3 workers in parallel; worker 2 is killed as soon as it is generating.
-	others := []*proc{start(t, generate("generate-stories")(0)...), start(t, generate("generate-stories")(1)...)}
-	w2 := start(t, generate("generate-stories")(2)...)
+	others := []*proc{start(t, command("generate-stories")(0)...), start(t, command("generate-stories")(1)...)}
+	w2 := start(t, command("generate-stories")(2)...)
 	if killed := killWhen(t, w2, func() bool { return strings.Contains(w2.out.String(), "model:") }, 0); !killed {
 		t.Fatalf("%s ended (%v) before it was killed\n%s", w2, w2.err, w2.out.String())
 	}
@@ -796,7 +797,7 @@ func TestShardedRunEqualsSingle(t *testing.T) {
 	}
 	// The emotions whose stories worker 2 left undone.
 	var short []string
-	for _, p := range stories.Shard(stories.Pairs(cfg), 2, n) {
+	for _, p := range generate.Shard(stories.Pairs(cfg), 2, n) {
 		if _, err := os.Stat(filepath.Join(out, stories.StageName, p.Path())); err != nil && !slices.Contains(short, p.Emotion) {
 			short = append(short, p.Emotion)
 		}
@@ -824,15 +825,15 @@ func TestShardedRunEqualsSingle(t *testing.T) {
 	}
 
 	// Step 2: worker 2 alone, rerun, finishes the stories and marks the stage complete.
-	mustRun(t, generate("generate-stories")(2)...)
+	mustRun(t, command("generate-stories")(2)...)
 	if _, err := os.Stat(filepath.Join(out, stories.StageName, "complete.json")); err != nil {
 		t.Errorf("the last stories shard did not mark the stage complete: %v", err)
 	}
 	// Step 3: the neutral dialogues, 3 workers in parallel.
-	parallel(generate("generate-neutral"), 0, 1, 2)
+	parallel(command("generate-neutral"), 0, 1, 2)
 	// Step 4: run-all --shard for workers 0 and 1: it resumes the generation stages, extracts its shard of
 	// the activations and stops there.
-	for _, p := range parallel(generate("run-all"), 0, 1) {
+	for _, p := range parallel(command("run-all"), 0, 1) {
 		if msg := p.out.String(); !strings.Contains(msg, "the merge stages (compute-vectors onwards) run once all shards have finished") {
 			t.Errorf("%s: should stop after extract-activations and say so:\n%s", p, msg)
 		}
@@ -841,7 +842,7 @@ func TestShardedRunEqualsSingle(t *testing.T) {
 		t.Errorf("run-all --shard wrote %s/: the merge stages must wait for every shard", vectors.StageName)
 	}
 	// The merge with shard 2's activations missing must fail and say what is missing.
-	missing := stories.Shard(sortedBySlug(cfg.Emotions), 2, n)
+	missing := generate.Shard(sortedBySlug(cfg.Emotions), 2, n)
 	p := start(t, "compute-vectors", "--config", cfgPath)
 	if err := p.wait(); err == nil {
 		t.Errorf("%s succeeded with shard 2's activations missing\n%s", p, p.out.String())
@@ -858,7 +859,7 @@ func TestShardedRunEqualsSingle(t *testing.T) {
 		}
 	}
 	// Step 5: worker 2's run-all, then the merge stages once.
-	parallel(generate("run-all"), 2)
+	parallel(command("run-all"), 2)
 	mustRun(t, "compute-vectors", "--config", cfgPath, "--quiet")
 	mustRun(t, "analyze", "--config", cfgPath, "--quiet")
 	mustRun(t, "logit-lens", "--config", cfgPath, "--quiet")

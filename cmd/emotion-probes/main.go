@@ -32,18 +32,19 @@ func register(c command) { commands = append(commands, c) }
 const intro = `emotion-probes: emotion vectors for open language models, reproducing Anthropic's
 "Emotion Concepts and their Function in a Large Language Model" (2026).
 
-The method, one command per step (each reads the previous step's files in output.dir):
+The method, one command per step (each reads the previous steps' files in output.dir; the
+numbers are those of docs/method.md and of the notebooks):
   1. generate-stories     the model writes short stories that show an emotion without naming it
-     generate-neutral     and emotionally neutral Human/Assistant dialogues on the same topics
-  2. extract-activations  the stories are read back; the residual stream at a layer is averaged
-  3. compute-vectors      emotion means minus their average, with the neutral dialogues' top
+  2. generate-neutral     emotionally neutral Human/Assistant dialogues on the same topics
+  3. extract-activations  the texts are read back; the residual stream at a layer is averaged
+  4. compute-vectors      emotion means minus their average, with the neutral dialogues' top
                           principal components projected out: the emotion vectors
-  4. analyze              cosine similarity, PCA (valence, arousal), k-means, UMAP
-     logit-lens           which tokens each vector promotes and suppresses
+  5. analyze              cosine similarity, PCA (valence, arousal), k-means, UMAP
+  6. logit-lens           which tokens each vector promotes and suppresses
      visualize            heatmap, scatter plots, UMAP, logit-lens table (PNG + HTML)
-  run-all                 all of the above in order; a rerun resumes where it stopped
+  run-all                 steps 1-6 and visualize in order; a rerun resumes where it stopped
+  7. validate             held-out accuracy, layer sweep, human ratings, implicit scenarios: a report
   score, steer            use the vectors: a text's emotions token by token; steer a generation
-  validate                held-out accuracy, layer sweep, human ratings, implicit scenarios: a report
 
 Usage:
   emotion-probes <command> [flags]

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/geometry"
 	"github.com/emotion-probes/emotion-probes/pkg/method/logitlens"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
@@ -31,11 +32,11 @@ import (
 func init() {
 	register(command{name: "run-all", args: "--config C [--force] [--shard i/n]", summary: "every stage in order; a rerun resumes where it stopped", run: runAll})
 	register(command{name: "generate-stories", args: "--config C [--force] [--shard i/n]", summary: "step 1: stories that show each emotion without naming it", run: stageCmd(genStories)})
-	register(command{name: "generate-neutral", args: "--config C [--force] [--shard i/n]", summary: "step 1: emotionally neutral Human/Assistant dialogues", run: stageCmd(genNeutral)})
-	register(command{name: "extract-activations", args: "--config C [--source stories|neutral|both] [--force] [--shard i/n]", summary: "step 2: read the texts back; mean residual stream per story, per emotion, per dialogue", run: stageCmd(extract)})
-	register(command{name: "compute-vectors", args: "--config C [--force]", summary: "step 3: emotion vectors: means minus their average, neutral PCs projected out", run: stageCmd(computeVectors)})
-	register(command{name: "analyze", args: "--config C [--force] [--layers L,...]", summary: "step 4: cosine similarity, PCA (valence, arousal), k-means, UMAP", run: stageCmd(analyze)})
-	register(command{name: "logit-lens", args: "--config C [--emotions a,b] [--top-k K]", summary: "step 4: the tokens each vector promotes and suppresses, through the final norm", run: stageCmd(logitLens)})
+	register(command{name: "generate-neutral", args: "--config C [--force] [--shard i/n]", summary: "step 2: emotionally neutral Human/Assistant dialogues", run: stageCmd(genNeutral)})
+	register(command{name: "extract-activations", args: "--config C [--source stories|neutral|both] [--force] [--shard i/n]", summary: "step 3: read the texts back; mean residual stream per story, per emotion, per dialogue", run: stageCmd(extract)})
+	register(command{name: "compute-vectors", args: "--config C [--force]", summary: "step 4: emotion vectors: means minus their average, neutral PCs projected out", run: stageCmd(computeVectors)})
+	register(command{name: "analyze", args: "--config C [--force] [--layers L,...]", summary: "step 5: cosine similarity, PCA (valence, arousal), k-means, UMAP", run: stageCmd(analyze)})
+	register(command{name: "logit-lens", args: "--config C [--emotions a,b] [--top-k K]", summary: "step 6: the tokens each vector promotes and suppresses, through the final norm", run: stageCmd(logitLens)})
 	register(command{name: "visualize", args: "--config C", summary: "figures: heatmap, PCA scatter, UMAP, logit-lens table (PNG + HTML)", run: stageCmd(visualize)})
 }
 
@@ -209,7 +210,7 @@ var genStories = stageFunc{
 			if err != nil {
 				return err
 			}
-			sum, err := stories.Run(r.ctx, m, r.cfg, stories.Options{Force: r.force, ModelID: m.SHA256, Shard: r.shard, NumShards: r.count, Progress: r.progress})
+			sum, err := stories.Run(r.ctx, m, r.cfg, generate.Options{Force: r.force, ModelID: m.SHA256, Shard: r.shard, NumShards: r.count, Progress: r.progress})
 			if sum != nil {
 				fmt.Fprintln(os.Stderr, sum.String())
 			}
@@ -220,14 +221,14 @@ var genStories = stageFunc{
 
 var genNeutral = stageFunc{
 	name:     "generate-neutral",
-	synopsis: "Step 1: emotionally neutral Human/Assistant dialogues on the same topics (code, facts, how-to),\nchecked for structure and for emotional words. Writes <output.dir>/neutral/.",
+	synopsis: "Step 2: emotionally neutral Human/Assistant dialogues on the same topics (code, facts, how-to),\nchecked for structure and for emotional words. Writes <output.dir>/neutral/.",
 	extra: func(*flag.FlagSet) func(*stageRun) error {
 		return func(r *stageRun) error {
 			m, err := r.writerModel(r.cfg.Neutral)
 			if err != nil {
 				return err
 			}
-			sum, err := neutral.Run(r.ctx, m, r.cfg, neutral.Options{Force: r.force, ModelID: m.SHA256, Shard: r.shard, NumShards: r.count, Progress: r.progress})
+			sum, err := neutral.Run(r.ctx, m, r.cfg, generate.Options{Force: r.force, ModelID: m.SHA256, Shard: r.shard, NumShards: r.count, Progress: r.progress})
 			if sum != nil {
 				fmt.Fprintln(os.Stderr, sum.String())
 			}
@@ -238,7 +239,7 @@ var genNeutral = stageFunc{
 
 var extract = stageFunc{
 	name: "extract-activations",
-	synopsis: "Step 2: reads each story and dialogue back (raw text, BOS first) and averages the residual stream\n" +
+	synopsis: "Step 3: reads each story and dialogue back (raw text, BOS first) and averages the residual stream\n" +
 		"after block L (hidden_states[L]) over positions from extraction.token_offset on, per text; then per\n" +
 		"emotion (each story weighs the same). Writes <output.dir>/activations/.",
 	extra: func(fs *flag.FlagSet) func(*stageRun) error {
@@ -260,7 +261,7 @@ var extract = stageFunc{
 
 var computeVectors = stageFunc{
 	name: "compute-vectors",
-	synopsis: "Step 3: raw vector = emotion mean - mean over emotions; the neutral dialogues' top principal\n" +
+	synopsis: "Step 4: raw vector = emotion mean - mean over emotions; the neutral dialogues' top principal\n" +
 		"components (explaining vectors.pca_variance_threshold of their variance) are projected out.\n" +
 		"Writes <output.dir>/vectors/ (safetensors, readable from Python).",
 	extra: func(*flag.FlagSet) func(*stageRun) error {
@@ -292,7 +293,7 @@ func layersFlag(s string) ([]int, error) {
 
 var analyze = stageFunc{
 	name: "analyze",
-	synopsis: "Step 4: the geometry of the emotion vectors: cosine similarity (in clustered order), PCA with PC1\n" +
+	synopsis: "Step 5: the geometry of the emotion vectors: cosine similarity (in clustered order), PCA with PC1\n" +
 		"oriented so that pleasant emotions score positive (decided from the data), k-means, and UMAP.\n" +
 		"Writes <output.dir>/analysis/layer_L/.",
 	extra: func(fs *flag.FlagSet) func(*stageRun) error {
@@ -313,7 +314,7 @@ var analyze = stageFunc{
 
 var logitLens = stageFunc{
 	name: "logit-lens",
-	synopsis: "Step 4: each emotion vector through the model's final norm and unembedding: the tokens it\n" +
+	synopsis: "Step 6: each emotion vector through the model's final norm and unembedding: the tokens it\n" +
 		"promotes most and least. Writes <output.dir>/logit_lens/.",
 	extra: func(fs *flag.FlagSet) func(*stageRun) error {
 		emotions := fs.String("emotions", "", "only these emotions, comma-separated (default: all)")

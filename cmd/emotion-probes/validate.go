@@ -15,7 +15,7 @@ import (
 
 func init() {
 	register(command{name: validate.Command, args: "--config C [--layers L,...] [--ratings F|-] [--scenarios F|-] [--force]",
-		summary: "held-out accuracy, layer sweep, human ratings, implicit scenarios: a report (JSON, markdown, figures)",
+		summary: "step 7: held-out accuracy, layer sweep, human ratings, implicit scenarios: a report (JSON, markdown, figures)",
 		run:     stageCmd(validateStage)})
 }
 

@@ -112,7 +112,7 @@ type RopeScaling struct {
 	OriginalMaxPositions                  int
 }
 
-// DefaultLayer is the layer the method reads by default: int(2/3 * n_layers) (METHOD.md).
+// DefaultLayer is the layer the method reads by default: int(2/3 * n_layers) (docs/method.md).
 func (c Config) DefaultLayer() int { return int(2.0 / 3.0 * float64(c.NumLayers)) }
 
 func (c Config) validate(source string) error {

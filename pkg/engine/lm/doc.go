@@ -4,8 +4,8 @@
 // # Where it sits
 //
 //	config -> hub.Resolve (a file or folder on disk) -> lm.Load -> Model
-//	Model.HiddenStates   reads texts back (step 2 of the method: activations)
-//	Model.Generate       writes stories and dialogues (step 1)
+//	Model.HiddenStates   reads texts back (step 3 of the method: activations)
+//	Model.Generate       writes stories and dialogues (steps 1 and 2)
 //	Model.Unembed        the final norm and unembedding on their own (the logit lens)
 //	Options.Steer        adds a vector to the residual stream while generating (steering)
 //

@@ -1,4 +1,4 @@
-// Package activations is step 3 of the method (METHOD.md): each story and each neutral dialogue is read back
+// Package activations is step 3 of the method (docs/method.md): each story and each neutral dialogue is read back
 // by the model, and the residual stream is averaged into one vector per text, then one per emotion.
 //
 // # Where it sits
@@ -34,7 +34,7 @@
 // more and gives many more rows.
 //
 // The texts are the kept ones of each unit (stories.Unit.Kept, neutral.Unit.Kept) of the config's topics,
-// repeats dropped as stories.Texts does (stories.Normalize form): across the topics of an emotion for the
+// repeats dropped as stories.Texts does (generate.Normalize form): across the topics of an emotion for the
 // stories, within a topic for the neutral dialogues (a topic is a unit of its own, so its file must not
 // depend on the others).
 //

@@ -16,6 +16,7 @@ import (
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/safetensors"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
@@ -230,7 +231,7 @@ func (x *run) emotions() (*Part, error) {
 	}
 	all := slices.Clone(x.cfg.Emotions)
 	sort.SliceStable(all, func(i, j int) bool { return config.Slug(all[i]) < config.Slug(all[j]) })
-	mine := stories.Shard(all, x.opts.Shard, max(x.opts.NumShards, 1))
+	mine := generate.Shard(all, x.opts.Shard, max(x.opts.NumShards, 1))
 
 	part := &Part{Units: len(mine)}
 	type job struct {
@@ -324,7 +325,7 @@ func storyTexts(units []stories.Unit, want map[string]bool) (texts, topicIDs []s
 		}
 		have++
 		for _, s := range u.Kept {
-			if k := stories.Normalize(s.Text); !seen[k] {
+			if k := generate.Normalize(s.Text); !seen[k] {
 				seen[k] = true
 				texts = append(texts, s.Text)
 				topicIDs = append(topicIDs, u.TopicID)
@@ -384,7 +385,7 @@ func (x *run) neutral() (*Part, error) {
 	if err := st.WriteJSON(PlanFile, plan); err != nil {
 		return nil, fmt.Errorf("activations: %w", err)
 	}
-	mine := stories.Shard(topics, x.opts.Shard, max(x.opts.NumShards, 1))
+	mine := generate.Shard(topics, x.opts.Shard, max(x.opts.NumShards, 1))
 	byID := map[string]*neutral.Unit{}
 	for i := range units {
 		byID[units[i].TopicID] = &units[i]
@@ -411,7 +412,7 @@ func (x *run) neutral() (*Part, error) {
 		j := job{topic: t}
 		seen := map[string]bool{}
 		for _, d := range u.Kept {
-			if k := stories.Normalize(d.Text); !seen[k] {
+			if k := generate.Normalize(d.Text); !seen[k] {
 				seen[k] = true
 				j.texts = append(j.texts, d.Text)
 			}

@@ -1,4 +1,4 @@
-// Package geometry is the analysis stage (step 5 of the method, shared/METHOD.md): it reads one layer's emotion
+// Package geometry is the analysis stage (step 5 of the method, docs/method.md): it reads one layer's emotion
 // vectors and writes what their geometry looks like, as files a notebook or the report stage reads back.
 //
 // # Where it sits
@@ -26,7 +26,7 @@
 //     least one emotion of numeric.PleasantEmotions and one of numeric.UnpleasantEmotions are present, and
 //     PC2 "arousal: high +" likewise with the arousal lists. pca.json lists the emotions that decided it and an
 //     AUC (share of pleasant/unpleasant pairs in the right order): the paper's reading of PC1 as valence is a
-//     claim to check, not a label to assume (the Python tool labelled unchecked axes; METHOD.md).
+//     claim to check, not a label to assume (the Python tool labelled unchecked axes; docs/method.md).
 //   - The heatmap order (Cosine.Order) is k-means clusters by decreasing mean PC1 score, then emotions by
 //     decreasing PC1 score within each cluster: blocks of similar emotions, running from pleasant to unpleasant
 //     once PC1 is oriented. It is deterministic given the clustering.

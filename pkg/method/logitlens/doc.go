@@ -1,7 +1,7 @@
 // Package logitlens reads emotion vectors as the model would read them at its output: each vector goes
 // through the model's final norm and its unembedding (lm_head), and the tokens with the highest logits
-// (promoted) and the lowest (suppressed) are listed. It is the logit-lens check of step 5 of the method
-// (shared/METHOD.md): the paper finds desperate -> " desperate", " urgent", " bankrupt"; sad -> " grief",
+// (promoted) and the lowest (suppressed) are listed. It is the logit-lens check of step 6 of the method
+// (docs/method.md): the paper finds desperate -> " desperate", " urgent", " bankrupt"; sad -> " grief",
 // " tears", " lonely".
 //
 // # Where it sits
@@ -14,7 +14,7 @@
 //
 //	logits [N, V] = lm_head(RMSNorm(v))    for the emotion vectors v [N, D] themselves
 //
-// The norm matters: the Python tool multiplied the raw vector by the unembedding and skipped it (METHOD.md,
+// The norm matters: the Python tool multiplied the raw vector by the unembedding and skipped it (docs/method.md,
 // "Known faults"). With RMSNorm the ranking no longer depends on the vector's length, only on its direction
 // weighted by the norm's gains. The vectors are used as they are, not centred or compared with a baseline,
 // as in the paper. The test compares the logits with transformers' model.lm_head(model.model.norm(v)).

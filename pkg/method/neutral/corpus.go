@@ -2,14 +2,12 @@ package neutral
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/corpus"
@@ -17,7 +15,7 @@ import (
 
 // Structure: a corpus dialogue that is not Human/Assistant turns in alternation, starting with Human and
 // ending with Assistant, after at most one untagged system line.
-const Structure stories.Reason = "structure"
+const Structure generate.Reason = "structure"
 
 // CorpusFingerprint is what makes the stage's outputs when the dialogues are read from a corpus: its bytes,
 // the checks, the banned words (the run's emotions join them) and the reading tokenizer.
@@ -26,7 +24,7 @@ func CorpusFingerprint(cfg *config.Config, corpusSHA256, modelID string) checkpo
 	return checkpoint.Fingerprint{
 		"source":        config.SourceCorpus,
 		"corpus_sha256": corpusSHA256,
-		"checks":        stories.CorpusVersion + "/" + PromptVersion,
+		"checks":        generate.CorpusVersion + "/" + PromptVersion,
 		"model_sha256":  modelID,
 		"token_offset":  fp["token_offset"],
 		"extra_banned":  fp["extra_banned"],
@@ -36,12 +34,12 @@ func CorpusFingerprint(cfg *config.Config, corpusSHA256, modelID string) checkpo
 // runCorpus fills the stage from cfg.Neutral.Corpus instead of generating: one Unit per topic of the corpus,
 // every dialogue judged by the Checker a generated one passes (each turn, then the length), a refused one
 // kept in Rejected with its reason and its file:line.
-func runCorpus(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Options) (*stories.Summary, error) {
+func runCorpus(ctx context.Context, eng generate.Engine, cfg *config.Config, opts generate.Options) (*generate.Summary, error) {
 	c, err := corpus.Read(cfg.Path(cfg.Neutral.Corpus), corpus.Dialogues)
 	if err != nil {
 		return nil, fmt.Errorf("neutral: neutral.corpus: %w", err)
 	}
-	sum := &stories.Summary{What: "dialogues"}
+	sum := &generate.Summary{}
 	for _, p := range c.Problems {
 		sum.Problems = append(sum.Problems, p.Error())
 	}
@@ -61,46 +59,37 @@ func runCorpus(ctx context.Context, eng stories.Engine, cfg *config.Config, opts
 	if err != nil {
 		return nil, fmt.Errorf("neutral: %w", err)
 	}
-	ck := &Checker{Feelings: NewFeelings(cfg.Emotions), MinTokens: cfg.Extraction.TokenOffset + stories.MinExtraTokens,
+	ck := &Checker{Feelings: NewFeelings(cfg.Emotions), MinTokens: cfg.Extraction.TokenOffset + generate.MinExtraTokens,
 		Tokens: eng.ReadingTokens}
-	fresh := false
-	for i, t := range stories.Shard(topics, opts.Shard, max(opts.NumShards, 1)) {
+	book := generate.NewBook(st, "dialogues", Reasons)
+	book.Summary.Problems = sum.Problems
+	for i, t := range generate.Shard(topics, opts.Shard, max(opts.NumShards, 1)) {
 		if err := ctx.Err(); err != nil {
-			return sum, fmt.Errorf("neutral: stopped after %d topics (rerun to resume): %w", i, err)
+			return book.Summary, fmt.Errorf("neutral: stopped after %d topics (rerun to resume): %w", i, err)
 		}
-		var u Unit
-		if st.Done(unitPath(t)) {
-			if err := st.ReadJSON(unitPath(t), &u); err != nil {
-				return sum, fmt.Errorf("neutral: %w", err)
-			}
-			sum.Resumed++
-		} else {
-			if !fresh {
-				fresh = true
-				if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return sum, fmt.Errorf("neutral: %w", err)
-				}
-			}
-			u = corpusUnit(ck, c.Path, t, byTopic[t])
-			if err := st.WriteJSON(unitPath(t), &u); err != nil {
-				return sum, fmt.Errorf("neutral: %w", err)
+		u := &Unit{}
+		if done, err := book.Resume(unitPath(t), u); err != nil {
+			return book.Summary, err
+		} else if !done {
+			*u = corpusUnit(ck, c.Path, t, byTopic[t])
+			if err := book.Write(unitPath(t), u); err != nil {
+				return book.Summary, err
 			}
 		}
-		addUnit(sum, &u)
 		for _, r := range u.Rejected {
-			sum.Problems = append(sum.Problems, fmt.Sprintf("%s: %s %s", r.Row, r.Reason, r.Detail))
+			book.Summary.Problems = append(book.Summary.Problems, fmt.Sprintf("%s: %s %s", r.Row, r.Reason, r.Detail))
 		}
 	}
-	return sum, markIfComplete(st, topics)
+	return book.Summary, book.Complete(paths(topics), func() generate.Unit { return &Unit{} })
 }
 
 // corpusUnit judges the dialogues of one topic.
 func corpusUnit(ck *Checker, source, topic string, rows []corpus.Row) Unit {
-	u := Unit{Topic: topic, TopicID: config.TopicID(topic), Model: "corpus:" + source, PromptVersion: stories.CorpusVersion,
+	u := Unit{Topic: topic, TopicID: config.TopicID(topic), Model: "corpus:" + source, PromptVersion: generate.CorpusVersion,
 		Requested: len(rows), Attempts: len(rows), Kept: []Dialog{}, Rejected: []Reject{}}
 	seen := map[string]bool{}
 	for i, r := range rows {
-		reject := func(reason stories.Reason, detail string) {
+		reject := func(reason generate.Reason, detail string) {
 			u.Rejected = append(u.Rejected, Reject{Text: r.Text, Reason: reason, Detail: detail, Attempt: i, Row: r.Where()})
 		}
 		system, turns := ParseTurns(r.Text)
@@ -129,8 +118,8 @@ func corpusUnit(ck *Checker, source, topic string, rows []corpus.Row) Unit {
 			reject(reason, detail)
 			continue
 		}
-		if key := stories.Normalize(text); seen[key] {
-			reject(stories.Duplicate, "")
+		if key := generate.Normalize(text); seen[key] {
+			reject(generate.Duplicate, "")
 			continue
 		} else {
 			seen[key] = true
@@ -142,7 +131,7 @@ func corpusUnit(ck *Checker, source, topic string, rows []corpus.Row) Unit {
 
 // checkStructure judges the shape of a corpus dialogue: one line at most before the first turn, then Human
 // and Assistant in turn, ending with Assistant.
-func checkStructure(system string, turns []Turn) (stories.Reason, string) {
+func checkStructure(system string, turns []Turn) (generate.Reason, string) {
 	switch {
 	case len(turns) == 0:
 		return Structure, "no \"Human:\" or \"Assistant:\" turn"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/corpus"
@@ -64,7 +65,7 @@ func TestShippedNeutralCorpus(t *testing.T) {
 	}
 	defer m.Close()
 	cfg.Output.Dir = t.TempDir()
-	opts := neutral.Options{ModelID: "test"}
+	opts := generate.Options{ModelID: "test"}
 	opts.Progress.Writer = io.Discard
 	sum, err := neutral.Run(context.Background(), m, cfg, opts)
 	if err != nil {

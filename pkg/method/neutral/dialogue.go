@@ -5,10 +5,10 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 )
 
-// Speaker labels, exactly as they appear in the kept dialogues (METHOD.md: "Human:" and "Assistant:").
+// Speaker labels, exactly as they appear in the kept dialogues (docs/method.md: "Human:" and "Assistant:").
 const (
 	Human     = "Human"
 	Assistant = "Assistant"
@@ -64,19 +64,19 @@ func Format(systemLine string, turns []Turn) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// Reasons a dialogue is not kept, beyond those shared with the stories (stories.TooShort, Truncated,
+// Reasons a dialogue is not kept, beyond those shared with the stories (generate.TooShort, Truncated,
 // Repetitive).
 const (
 	// EmptyTurn: a turn came out empty (or only chatter).
-	EmptyTurn stories.Reason = "empty-turn"
+	EmptyTurn generate.Reason = "empty-turn"
 	// Emotional: a word that names or shows a feeling (Feelings).
-	Emotional stories.Reason = "emotional"
+	Emotional generate.Reason = "emotional"
 	// Pleasantry: a greeting, thanks, an apology, "Hello!" and the like.
-	Pleasantry stories.Reason = "pleasantry"
+	Pleasantry generate.Reason = "pleasantry"
 )
 
 // Reasons lists the reasons of this package in the order the summary prints them.
-var Reasons = []stories.Reason{Structure, EmptyTurn, Emotional, Pleasantry, stories.Repetitive, stories.TooShort, stories.Truncated}
+var Reasons = []generate.Reason{Structure, EmptyTurn, Emotional, Pleasantry, generate.Repetitive, generate.TooShort, generate.Truncated}
 
 // interjectionRE matches a bare opening interjection of an answer ("Sure!", "Certainly.", "Great
 // question!"), which CleanTurn removes: it carries no content, and refusing every answer that starts so would
@@ -103,7 +103,7 @@ var quotedRE = regexp.MustCompile(`^["“]([^"“”]*)["”]$`)
 func CleanTurn(completion, speaker string) string {
 	pre, turns := ParseTurns(completion)
 	text := pre
-	if (text == "" || stories.IsChatter(text)) && len(turns) > 0 {
+	if (text == "" || generate.IsChatter(text)) && len(turns) > 0 {
 		text = turns[0].Text
 	}
 	text = strings.TrimSpace(text)
@@ -115,9 +115,9 @@ func CleanTurn(completion, speaker string) string {
 		} else if m := quotedQuestionRE.FindStringSubmatch(text); m != nil { // ... a question like: "...?"
 			text = m[1]
 		}
-		if first, rest, ok := strings.Cut(text, "\n\n"); ok && stories.IsChatter(first) {
+		if first, rest, ok := strings.Cut(text, "\n\n"); ok && generate.IsChatter(first) {
 			text = strings.TrimSpace(rest)
-		} else if stories.IsChatter(text) {
+		} else if generate.IsChatter(text) {
 			if _, after, ok := strings.Cut(text, ":"); ok && strings.TrimSpace(after) != "" {
 				text = strings.TrimSpace(after)
 			}
@@ -138,15 +138,15 @@ var codeRE = regexp.MustCompile("(?s)```.*?(```|$)")
 // Checker judges dialogues turn by turn and as a whole.
 type Checker struct {
 	Feelings  *Feelings
-	MinTokens int                     // reading tokens a dialogue needs (token_offset + stories.MinExtraTokens)
+	MinTokens int                     // reading tokens a dialogue needs (token_offset + generate.MinExtraTokens)
 	Tokens    func(text string) []int // the reading tokenization (Engine.ReadingTokens)
 }
 
 // Turn judges one turn's text (after CleanTurn). It returns the reason it is refused, or "".
-func (c *Checker) Turn(t Turn) (stories.Reason, string) {
+func (c *Checker) Turn(t Turn) (generate.Reason, string) {
 	// A Human turn that is still chatter after CleanTurn holds no request. (An answer may well start
 	// "Here is the code:".)
-	if t.Text == "" || t.Speaker == Human && stories.IsChatter(t.Text) {
+	if t.Text == "" || t.Speaker == Human && generate.IsChatter(t.Text) {
 		return EmptyTurn, t.Speaker
 	}
 	if m := pleasantryRE.FindString(t.Speaker + ": " + t.Text); m != "" {
@@ -155,22 +155,22 @@ func (c *Checker) Turn(t Turn) (stories.Reason, string) {
 	if w := c.Feelings.Find(t.Text); w != "" {
 		return Emotional, w
 	}
-	if stories.Loops(codeRE.ReplaceAllString(t.Text, "")) { // repeated code lines ("}", "x++") are fine
-		return stories.Repetitive, ""
+	if generate.Loops(codeRE.ReplaceAllString(t.Text, "")) { // repeated code lines ("}", "x++") are fine
+		return generate.Repetitive, ""
 	}
 	return "", ""
 }
 
 // Length judges a finished dialogue's length: it must have reading tokens enough for the activation mean.
 // cut says a turn was lost to max_new_tokens (the reason is then Truncated rather than TooShort).
-func (c *Checker) Length(text string, cut bool) (tokens int, reason stories.Reason, detail string) {
+func (c *Checker) Length(text string, cut bool) (tokens int, reason generate.Reason, detail string) {
 	n := len(c.Tokens(text))
 	if n >= c.MinTokens {
 		return n, "", ""
 	}
-	reason = stories.TooShort
+	reason = generate.TooShort
 	if cut {
-		reason = stories.Truncated
+		reason = generate.Truncated
 	}
 	return n, reason, fmt.Sprintf("%d tokens < %d", n, c.MinTokens)
 }

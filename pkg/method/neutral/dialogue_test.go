@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
-	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 )
 
 func TestParseTurns(t *testing.T) {
@@ -53,7 +53,7 @@ func TestCheckerTurn(t *testing.T) {
 	c := &Checker{Feelings: NewFeelings([]string{"frustrated", "content"})}
 	for _, tc := range []struct {
 		turn   Turn
-		reason stories.Reason
+		reason generate.Reason
 		detail string
 	}{
 		{Turn{Human, "Write a Go function that counts lines."}, "", ""},
@@ -66,7 +66,7 @@ func TestCheckerTurn(t *testing.T) {
 		{Turn{Human, "Thanks. Now list the planets."}, Pleasantry, "Thanks"},
 		{Turn{Assistant, "I love this question. It is 4."}, Emotional, "love"},
 		{Turn{Human, "I am frustrated with my code."}, Emotional, "frustrated"},
-		{Turn{Assistant, "Run it. Run it. Run it."}, stories.Repetitive, ""},
+		{Turn{Assistant, "Run it. Run it. Run it."}, generate.Repetitive, ""},
 		{Turn{Assistant, "Use:\n```\nx++\nx++\nx++\n```"}, "", ""},
 	} {
 		r, d := c.Turn(tc.turn)
@@ -78,10 +78,10 @@ func TestCheckerTurn(t *testing.T) {
 	if n, r, _ := c.Length("Human: a b\n\nAssistant: c", false); n != 6 || r != "" {
 		t.Errorf("Length: %d tokens, %q", n, r)
 	}
-	if _, r, d := c.Length("Human: a", true); r != stories.Truncated || d != "3 tokens < 5" {
+	if _, r, d := c.Length("Human: a", true); r != generate.Truncated || d != "3 tokens < 5" {
 		t.Errorf("Length of a cut dialogue: %q %q", r, d)
 	}
-	if _, r, _ := c.Length("Human: a", false); r != stories.TooShort {
+	if _, r, _ := c.Length("Human: a", false); r != generate.TooShort {
 		t.Errorf("Length of a short dialogue: %q", r)
 	}
 }

@@ -1,4 +1,4 @@
-// Package neutral is step 2 of the method (METHOD.md): Human/Assistant dialogues without any emotion, whose
+// Package neutral is step 2 of the method (docs/method.md): Human/Assistant dialogues without any emotion, whose
 // activations give the directions that emotion vectors are cleaned of (step 4 projects out their top
 // principal components).
 //
@@ -7,7 +7,7 @@
 //	config (topics, generation settings) + a model  ->  neutral.Run  ->  <output>/neutral/<topic-id>.json
 //	<output>/neutral/  ->  neutral.Load, Texts  ->  activations (step 3)
 //
-// It runs like package stories, whose machinery it uses (stories.Engine, Seed, Drive, Summary): per topic,
+// It runs like package stories, on the same machinery (package generate: Engine, Seed, Drive, Book, Summary): per topic,
 // generation.neutral_per_topic dialogues, up to max_attempts dialogues tried per wanted one, requests of all
 // topics batched together, one file per topic written when the topic is done, a rerun resuming where the
 // last one stopped, shards that split the sorted topic list (Topics).
@@ -28,11 +28,11 @@
 //
 // CleanTurn takes one message out of each completion (the first, if the model wrote a transcript; an
 // opening "Here is the message:" or a bare "Sure!" removed). A turn refuses its whole dialogue (the
-// stories.Reason is recorded) when it is empty (EmptyTurn), holds a pleasantry (Pleasantry: greetings,
+// generate.Reason is recorded) when it is empty (EmptyTurn), holds a pleasantry (Pleasantry: greetings,
 // thanks, apologies, "hope this helps"), names or shows a feeling (Emotional: feelings.txt, the run's
-// emotions, and their plain forms; see Feelings), or loops outside code blocks (stories.Repetitive). A turn
+// emotions, and their plain forms; see Feelings), or loops outside code blocks (generate.Repetitive). A turn
 // cut by max_new_tokens ends the dialogue with the exchanges before it (marked Cut; Truncated if none). A
-// finished dialogue needs token_offset + stories.MinExtraTokens reading tokens (TooShort). Dialogues are
+// finished dialogue needs token_offset + generate.MinExtraTokens reading tokens (TooShort). Dialogues are
 // written with the exact labels "Human:" and "Assistant:" (Format). Exact repeats are not refused during
 // generation (that would make a topic's result depend on the order its dialogues finish); Texts drops them.
 package neutral

@@ -17,7 +17,7 @@ type Kind struct {
 	Ask  string // the prompt's words: "Write a question that asks an AI assistant for <Ask>."
 }
 
-// Kinds are cycled by attempt index (METHOD.md: code, factual questions, work tasks, how-to, neutral lists).
+// Kinds are cycled by attempt index (docs/method.md: code, factual questions, work tasks, how-to, neutral lists).
 var Kinds = []Kind{
 	{"code", "a short piece of code"},
 	{"fact", "a fact"},
@@ -40,7 +40,7 @@ var systemLines = []string{
 // part of the dialogue's text.
 const answerSystem = "Answer directly and factually, without greetings or comments about yourself."
 
-// MaxExchanges is the most Human/Assistant exchanges a dialogue has (METHOD.md: 1 to 6).
+// MaxExchanges is the most Human/Assistant exchanges a dialogue has (docs/method.md: 1 to 6).
 const MaxExchanges = 6
 
 // Plan is what attempt i of a topic asks for; every field is a function of i alone, so the dialogues of a

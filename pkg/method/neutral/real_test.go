@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
@@ -30,7 +31,7 @@ func TestRealModelWritesDialogues(t *testing.T) {
 	cfg.Generation.MaxNewTokens = 250
 	cfg.Generation.BatchSize = 4
 	cfg.Generation.MaxAttempts = 3
-	opts := neutral.Options{ModelID: "test"}
+	opts := generate.Options{ModelID: "test"}
 	opts.Progress.Writer = io.Discard
 	sum, err := neutral.Run(context.Background(), m, cfg, opts)
 	if err != nil {

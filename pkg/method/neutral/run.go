@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
-	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
-
-// Options controls Run; the fields mean what they mean for stories.Run (Shard splits the sorted topic list).
-type Options = stories.Options
 
 // Topics returns cfg's topics sorted by topic id: the order Run works in and shards are cut from.
 func Topics(cfg *config.Config) []string {
@@ -54,7 +50,7 @@ func Fingerprint(cfg *config.Config, modelID string) checkpoint.Fingerprint {
 //
 // With neutral.source: corpus nothing is generated: the corpus dialogues are checked and written as units
 // instead (see runCorpus); eng only tokenizes.
-func Run(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Options) (*stories.Summary, error) {
+func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts generate.Options) (*generate.Summary, error) {
 	if cfg.Neutral.FromCorpus() {
 		return runCorpus(ctx, eng, cfg, opts)
 	}
@@ -75,28 +71,21 @@ func Run(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Optio
 		return nil, fmt.Errorf("neutral: %w", err)
 	}
 	all := Topics(cfg)
-	mine := stories.Shard(all, opts.Shard, n)
+	mine := generate.Shard(all, opts.Shard, n)
 	feelings := NewFeelings(cfg.Emotions)
 
-	sum := &stories.Summary{What: "dialogues"}
+	book := generate.NewBook(st, "dialogues", Reasons)
 	popts := opts.Progress
 	if popts.Unit == "" {
 		popts.Unit = "dialogues"
 	}
 	bar := progress.New("neutral dialogues", len(mine)*g.NeutralPerTopic, popts)
 	defer bar.Done()
-	var jobs []stories.Job
-	resumedKept, shortfall := 0, 0
+	var jobs []generate.Job
 	for _, topic := range mine {
-		if st.Done(unitPath(topic)) {
-			var u Unit
-			if err := st.ReadJSON(unitPath(topic), &u); err != nil {
-				return nil, fmt.Errorf("neutral: %w", err)
-			}
-			addUnit(sum, &u)
-			sum.Resumed++
-			resumedKept += len(u.Kept)
-			shortfall += u.Requested - len(u.Kept)
+		if done, err := book.Resume(unitPath(topic), &Unit{}); err != nil {
+			return nil, err
+		} else if done {
 			continue
 		}
 		jobs = append(jobs, &job{
@@ -105,81 +94,60 @@ func Run(ctx context.Context, eng stories.Engine, cfg *config.Config, opts Optio
 			eng:     eng,
 			maxNew:  g.MaxNewTokens,
 			budget:  g.MaxAttempts * g.NeutralPerTopic,
-			checker: &Checker{Feelings: feelings, MinTokens: cfg.Extraction.TokenOffset + stories.MinExtraTokens, Tokens: eng.ReadingTokens},
+			checker: &Checker{Feelings: feelings, MinTokens: cfg.Extraction.TokenOffset + generate.MinExtraTokens, Tokens: eng.ReadingTokens},
 			onKeep:  func() { bar.Add(1) },
 		})
 	}
-	bar.SetTotal(len(mine)*g.NeutralPerTopic - shortfall)
-	bar.Resume(resumedKept)
-	if len(jobs) > 0 {
-		if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("neutral: %w", err)
-		}
-	}
-	err = stories.Drive(ctx, eng, jobs, stories.DriveOptions{
+	book.Track(bar, len(mine)*g.NeutralPerTopic)
+	err = generate.Drive(ctx, eng, jobs, generate.DriveOptions{
 		Generate: lm.GenerateOptions{
 			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
 			MaxNewTokens: g.MaxNewTokens,
 			StopTokens:   eng.StopTokens(),
 		},
 		RoundSize: g.BatchSize,
-		Finished: func(j stories.Job) error {
+		Finished: func(j generate.Job) error {
 			u := &j.(*job).unit
 			u.sortByAttempt()
-			if err := st.WriteJSON(unitPath(u.Topic), u); err != nil {
-				return fmt.Errorf("neutral: %w", err)
+			if err := book.Write(unitPath(u.Topic), u); err != nil {
+				return err
 			}
-			addUnit(sum, u)
-			if short := u.Requested - len(u.Kept); short > 0 {
-				shortfall += short
-				bar.SetTotal(len(mine)*g.NeutralPerTopic - shortfall)
-			}
-			bar.Note(fmt.Sprintf("%d/%d topics", sum.Units, len(mine)))
+			bar.Note(fmt.Sprintf("%d/%d topics", book.Summary.Units, len(mine)))
 			return nil
 		},
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return sum, fmt.Errorf("neutral: stopped after %d of %d topics (rerun to resume): %w", sum.Units, len(mine), err)
+			return book.Summary, fmt.Errorf("neutral: stopped after %d of %d topics (rerun to resume): %w", book.Summary.Units, len(mine), err)
 		}
-		return sum, fmt.Errorf("neutral: %w", err)
+		return book.Summary, fmt.Errorf("neutral: %w", err)
 	}
-	return sum, markIfComplete(st, all)
+	return book.Summary, book.Complete(paths(all), func() generate.Unit { return &Unit{} })
 }
 
-// markIfComplete writes complete.json, with the summary over every topic, once every topic of the stage
-// (all shards) has its file.
-func markIfComplete(st *checkpoint.Stage, topics []string) error {
-	total := &stories.Summary{What: "dialogues"}
-	for _, topic := range topics {
-		if !st.Done(unitPath(topic)) {
-			return nil // other shards are still to run
-		}
-		var u Unit
-		if err := st.ReadJSON(unitPath(topic), &u); err != nil {
-			return fmt.Errorf("neutral: %w", err)
-		}
-		addUnit(total, &u)
+// Tally is what the unit adds to a generation summary.
+func (u *Unit) Tally() generate.Tally {
+	t := generate.Tally{Name: u.Topic, Requested: u.Requested, Kept: len(u.Kept), Attempts: u.Attempts}
+	for _, r := range u.Rejected {
+		t.Rejected = append(t.Rejected, r.Reason)
 	}
-	if err := st.MarkComplete(total); err != nil {
-		return fmt.Errorf("neutral: %w", err)
-	}
-	return nil
+	return t
 }
 
-func addUnit(s *stories.Summary, u *Unit) {
-	reasons := make([]stories.Reason, len(u.Rejected))
-	for i, r := range u.Rejected {
-		reasons[i] = r.Reason
+// paths lists the unit files of topics.
+func paths(topics []string) []string {
+	out := make([]string, len(topics))
+	for i, t := range topics {
+		out[i] = unitPath(t)
 	}
-	s.Add(u.Topic, u.Requested, len(u.Kept), u.Attempts, reasons)
+	return out
 }
 
 // maxPromptTokens bounds the prompt of a turn: a dialogue whose history would pass it ends with the
 // exchanges it has (the model's context holds the prompt and max_new_tokens).
 const maxPromptTokens = 3072
 
-// job fills one topic's Unit; see stories.Job. Its dialogues are built one turn per completion, several at
+// job fills one topic's Unit; see generate.Job. Its dialogues are built one turn per completion, several at
 // a time: each round, every dialogue in progress asks for its next turn, and new dialogues start while the
 // kept ones and those in progress are fewer than wanted. Attempt k's turn s is drawn with
 // Seed(seed, "neutral", [topic, k], s), so each dialogue depends on its own seeds only; and since a new
@@ -187,7 +155,7 @@ const maxPromptTokens = 3072
 // prefix 0..A-1 holding the wanted number of kept dialogues, whatever the batch size.
 type job struct {
 	unit    Unit
-	eng     stories.Engine
+	eng     generate.Engine
 	maxNew  int
 	budget  int
 	checker *Checker
@@ -235,7 +203,7 @@ func (j *job) Request() ([]int, uint64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("neutral: prompt for %q: %w", j.unit.Topic, err)
 	}
-	seed := stories.Seed(j.unit.Seed, StageName, []string{j.unit.Topic, strconv.Itoa(d.attempt)}, len(d.turns))
+	seed := generate.Seed(j.unit.Seed, StageName, []string{j.unit.Topic, strconv.Itoa(d.attempt)}, len(d.turns))
 	return ids, seed, nil
 }
 
@@ -288,7 +256,7 @@ func (j *job) Take(c lm.Completion) error {
 // finish judges a dialogue that has all its turns, or lost its last one (cut, with that turn's text).
 func (j *job) finish(d *dialogue, cut bool, lost string) {
 	if len(d.turns) == 0 {
-		j.reject(d, stories.Truncated, "no complete exchange", lost)
+		j.reject(d, generate.Truncated, "no complete exchange", lost)
 		return
 	}
 	text := Format(d.plan.SystemLine, d.turns)
@@ -303,7 +271,7 @@ func (j *job) finish(d *dialogue, cut bool, lost string) {
 	j.onKeep()
 }
 
-func (j *job) reject(d *dialogue, r stories.Reason, detail, text string) {
+func (j *job) reject(d *dialogue, r generate.Reason, detail, text string) {
 	j.remove(d)
 	j.unit.Rejected = append(j.unit.Rejected, Reject{Text: text, Reason: r, Detail: detail, Attempt: d.attempt})
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
-	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories/storiestest"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
@@ -67,7 +67,7 @@ func script(prompt string, seed uint64) (string, bool) {
 	return "Sure! " + sentence(r, 25), true
 }
 
-var quiet = neutral.Options{ModelID: "sha", Progress: progress.Options{Quiet: true}}
+var quiet = generate.Options{ModelID: "sha", Progress: progress.Options{Quiet: true}}
 
 func unitFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
@@ -102,7 +102,7 @@ func TestRun(t *testing.T) {
 	if len(units) != 3 || sum.Kept != 18 {
 		t.Fatalf("%d units, summary %s", len(units), sum)
 	}
-	reasons := map[stories.Reason]int{}
+	reasons := map[generate.Reason]int{}
 	exchanges := map[int]bool{}
 	for _, u := range units {
 		if len(u.Kept) != 6 || u.TopicID != config.TopicID(u.Topic) {
@@ -128,7 +128,7 @@ func TestRun(t *testing.T) {
 			reasons[r.Reason]++
 		}
 	}
-	for _, r := range []stories.Reason{neutral.Pleasantry, neutral.Emotional, stories.Truncated} {
+	for _, r := range []generate.Reason{neutral.Pleasantry, neutral.Emotional, generate.Truncated} {
 		if reasons[r] == 0 {
 			t.Errorf("no %s rejects in %v", r, reasons)
 		}
@@ -211,7 +211,7 @@ func TestRunFromCorpus(t *testing.T) {
 	}
 	cfg.Neutral.Corpus = p
 	eng := &storiestest.Engine{}
-	sum, err := neutral.Run(context.Background(), eng, cfg, neutral.Options{ModelID: "m", Progress: progress.Options{Quiet: true}})
+	sum, err := neutral.Run(context.Background(), eng, cfg, generate.Options{ModelID: "m", Progress: progress.Options{Quiet: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
@@ -43,11 +43,11 @@ type Dialog struct {
 
 // Reject is a completion that was not kept.
 type Reject struct {
-	Text    string         `json:"text"`
-	Reason  stories.Reason `json:"reason"`
-	Detail  string         `json:"detail,omitempty"`
-	Attempt int            `json:"attempt"`
-	Row     string         `json:"row,omitempty"` // the corpus row, "file:line" (neutral.source: corpus)
+	Text    string          `json:"text"`
+	Reason  generate.Reason `json:"reason"`
+	Detail  string          `json:"detail,omitempty"`
+	Attempt int             `json:"attempt"`
+	Row     string          `json:"row,omitempty"` // the corpus row, "file:line" (neutral.source: corpus)
 }
 
 func unitPath(topic string) string { return config.TopicID(topic) + ".json" }
@@ -67,7 +67,7 @@ func Load(outputDir string) ([]Unit, error) {
 }
 
 // Texts returns the kept dialogues of units, unit by unit, each in attempt order, leaving out repeats of an
-// earlier dialogue (stories.Normalize form).
+// earlier dialogue (generate.Normalize form).
 func Texts(units []Unit) []string {
 	var texts []string
 	for _, u := range units {
@@ -75,5 +75,5 @@ func Texts(units []Unit) []string {
 			texts = append(texts, d.Text)
 		}
 	}
-	return stories.Dedupe(texts)
+	return generate.Dedupe(texts)
 }

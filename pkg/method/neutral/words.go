@@ -62,7 +62,7 @@ func NewFeelings(extra []string) *Feelings {
 }
 
 // plainForms returns w, w+"s", w+"ly", w+"ness", and for a final "y" the -ily and -iness forms. Unlike the
-// story checks (stories.Inflections), no stem is cut off: "pleased" must not ban "please", nor "stressed"
+// story checks (generate.Inflections), no stem is cut off: "pleased" must not ban "please", nor "stressed"
 // "stress test".
 func plainForms(w string) []string {
 	out := []string{w, w + "s", w + "ly", w + "ness"}

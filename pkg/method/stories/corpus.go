@@ -2,20 +2,16 @@ package stories
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/corpus"
 )
-
-// CorpusVersion names the checks applied to corpus rows; it is part of the stage's fingerprint.
-const CorpusVersion = "corpus-v1"
 
 // CorpusFingerprint is what makes the stage's outputs when the stories are read from a corpus: the corpus's
 // bytes, the checks, the synonyms, and the reading tokenizer (token counts decide "too short").
@@ -23,7 +19,7 @@ func CorpusFingerprint(cfg *config.Config, corpusSHA256, modelID string) checkpo
 	return checkpoint.Fingerprint{
 		"source":          config.SourceCorpus,
 		"corpus_sha256":   corpusSHA256,
-		"checks":          CorpusVersion,
+		"checks":          generate.CorpusVersion,
 		"model_sha256":    modelID,
 		"token_offset":    strconv.Itoa(cfg.Extraction.TokenOffset),
 		"synonyms_sha256": synonymsHash(cfg.Synonyms),
@@ -35,12 +31,12 @@ func CorpusFingerprint(cfg *config.Config, corpusSHA256, modelID string) checkpo
 // the Checker a generated story passes; a refused row is kept in its unit's Rejected with its reason and
 // its file:line. Rows that cannot be placed (an emotion the emotion list does not know) are reported in
 // Summary.Problems; rows of emotions outside the run are counted in Summary.Skipped.
-func runCorpus(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Summary, error) {
+func runCorpus(ctx context.Context, eng generate.Engine, cfg *config.Config, opts generate.Options) (*generate.Summary, error) {
 	c, err := corpus.Read(cfg.Path(cfg.Stories.Corpus), corpus.Stories)
 	if err != nil {
 		return nil, fmt.Errorf("stories: stories.corpus: %w", err)
 	}
-	sum := &Summary{What: "stories"}
+	sum := &generate.Summary{}
 	for _, p := range c.Problems {
 		sum.Problems = append(sum.Problems, p.Error())
 	}
@@ -52,41 +48,31 @@ func runCorpus(ctx context.Context, eng Engine, cfg *config.Config, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("stories: %w", err)
 	}
-	mine := Shard(pairs, opts.Shard, max(opts.NumShards, 1))
-	fresh := false
-	for i, p := range mine {
+	book := generate.NewBook(st, "stories", Reasons)
+	book.Summary.Problems, book.Summary.Skipped = sum.Problems, sum.Skipped
+	for i, p := range generate.Shard(pairs, opts.Shard, max(opts.NumShards, 1)) {
 		if err := ctx.Err(); err != nil {
-			return sum, fmt.Errorf("stories: stopped after %d of %d pairs (rerun to resume): %w", i, len(mine), err)
+			return book.Summary, fmt.Errorf("stories: stopped after %d pairs (rerun to resume): %w", i, err)
 		}
-		var u Unit
-		if st.Done(p.Path()) {
-			if err := st.ReadJSON(p.Path(), &u); err != nil {
-				return sum, fmt.Errorf("stories: %w", err)
-			}
-			sum.Resumed++
-		} else {
-			if !fresh {
-				fresh = true // an earlier complete.json no longer speaks for the whole stage
-				if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return sum, fmt.Errorf("stories: %w", err)
-				}
-			}
-			u = corpusUnit(eng, cfg, c.Path, p, byPair[p])
-			if err := st.WriteJSON(p.Path(), &u); err != nil {
-				return sum, fmt.Errorf("stories: %w", err)
+		u := &Unit{}
+		if done, err := book.Resume(p.Path(), u); err != nil {
+			return book.Summary, err
+		} else if !done {
+			*u = corpusUnit(eng, cfg, c.Path, p, byPair[p])
+			if err := book.Write(p.Path(), u); err != nil {
+				return book.Summary, err
 			}
 		}
-		addUnit(sum, &u)
 		for _, r := range u.Rejected {
-			sum.Problems = append(sum.Problems, fmt.Sprintf("%s: %s %s", r.Row, r.Reason, r.Detail))
+			book.Summary.Problems = append(book.Summary.Problems, fmt.Sprintf("%s: %s %s", r.Row, r.Reason, r.Detail))
 		}
 	}
-	return sum, markIfComplete(st, pairs)
+	return book.Summary, book.Complete(paths(pairs), func() generate.Unit { return &Unit{} })
 }
 
 // corpusPairs groups the corpus rows of the run's emotions by (emotion, topic), sorted by Path. Every emotion
 // of the run needs at least one row.
-func corpusPairs(cfg *config.Config, c *corpus.Corpus, sum *Summary) ([]Pair, map[Pair][]corpus.Row, error) {
+func corpusPairs(cfg *config.Config, c *corpus.Corpus, sum *generate.Summary) ([]Pair, map[Pair][]corpus.Row, error) {
 	inRun := map[string]string{} // lower case -> the run's spelling
 	for _, e := range cfg.Emotions {
 		inRun[strings.ToLower(e)] = e
@@ -132,14 +118,14 @@ func corpusPairs(cfg *config.Config, c *corpus.Corpus, sum *Summary) ([]Pair, ma
 }
 
 // corpusUnit judges the rows of one pair.
-func corpusUnit(eng Engine, cfg *config.Config, source string, p Pair, rows []corpus.Row) Unit {
+func corpusUnit(eng generate.Engine, cfg *config.Config, source string, p Pair, rows []corpus.Row) Unit {
 	u := Unit{
 		Emotion: p.Emotion, Topic: p.Topic, TopicID: config.TopicID(p.Topic), Model: "corpus:" + source,
-		PromptVersion: CorpusVersion, Requested: len(rows), Attempts: len(rows), Kept: []Story{}, Rejected: []Reject{},
+		PromptVersion: generate.CorpusVersion, Requested: len(rows), Attempts: len(rows), Kept: []Story{}, Rejected: []Reject{},
 	}
 	ck := &Checker{
 		Banned:    NewBanned(p.Emotion, cfg.Synonyms[p.Emotion]),
-		MinTokens: cfg.Extraction.TokenOffset + MinExtraTokens,
+		MinTokens: cfg.Extraction.TokenOffset + generate.MinExtraTokens,
 		Tokens:    eng.ReadingTokens,
 	}
 	for i, r := range rows {

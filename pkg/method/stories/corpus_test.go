@@ -10,6 +10,7 @@ import (
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/corpus"
@@ -103,7 +104,7 @@ func TestShippedCorpus(t *testing.T) {
 	// The stage itself: every row kept, none left out.
 	m := smollm2(t)
 	cfg.Output.Dir = t.TempDir()
-	opts := stories.Options{ModelID: "test"}
+	opts := generate.Options{ModelID: "test"}
 	opts.Progress.Writer = io.Discard
 	sum, err := stories.Run(context.Background(), m, cfg, opts)
 	if err != nil {

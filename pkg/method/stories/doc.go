@@ -1,4 +1,4 @@
-// Package stories is step 1 of the method (METHOD.md): the language model writes short stories in which a
+// Package stories is step 1 of the method (docs/method.md): the language model writes short stories in which a
 // character feels an emotion, and the stories that do what was asked are kept for the activation stage.
 //
 // # Where it sits
@@ -6,7 +6,8 @@
 //	config (emotions, topics, generation settings) + a model  ->  stories.Run  ->  <output>/stories/
 //	<output>/stories/  ->  stories.Load / LoadEmotion  ->  activations (step 3)
 //
-// Package neutral (step 2) uses the same machinery (Engine, Seed, Drive, Summary) for its dialogues.
+// The machinery it shares with package neutral (step 2) is package generate's: the engine interface, the
+// per-completion seeds, the top-up driver, the unit files and their summary.
 //
 // # What is asked
 //

@@ -33,12 +33,3 @@ func ExampleSplit() {
 	// "The bus left without her." cut=false
 	// "I counted the tiles. Twice." cut=true
 }
-
-// Every completion has its own seed, a function of the run's seed, the unit and the attempt index only.
-func ExampleSeed() {
-	a := stories.Seed(42, "stories", []string{"afraid", "A train is late"}, 0)
-	b := stories.Seed(42, "stories", []string{"afraid", "A train is late"}, 1)
-	fmt.Println(a != b, a == stories.Seed(42, "stories", []string{"afraid", "A train is late"}, 0))
-	// Output:
-	// true true
-}

@@ -3,7 +3,6 @@ package stories
 import (
 	"regexp"
 	"strings"
-	"unicode"
 )
 
 // Parsing a completion into stories. A completion holds one story (the default) or several separated by a
@@ -69,16 +68,6 @@ func CutToSentence(text string) string {
 	return strings.TrimSpace(text[:locs[len(locs)-1][1]])
 }
 
-// chatterRE matches an opening that addresses the user instead of telling a story. It reads the text as
-// it starts (not after an opening quote), so a story that opens with speech ("Sure," she said) passes.
-var chatterRE = regexp.MustCompile(`(?i)^[\s*#_]*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright)\s*[,!.:]|` +
-	`here(?:'s| is| are)\b|i(?:'d| would| will|'ll|'m| am) (?:be )?(?:happy|glad|delighted) to\b|as an ai\b|` +
-	`i'm sorry,? but\b|(?:below|the following) is\b|this is (?:a|my|the) (?:short )?story\b)`)
-
-// IsChatter reports whether text opens by talking to the user ("Sure!", "Here is a story", "I'd be happy
-// to") instead of telling a story.
-func IsChatter(text string) bool { return chatterRE.MatchString(text) }
-
 // titleRE matches a first line that labels the story: "Title: ...", "Story 1: ...", "# Heading", "**Heading**".
 var titleRE = regexp.MustCompile(`(?i)^\s*(?:title\s*:|(?:story|tale)\s*#?\s*\d*\s*[:.\-–—]|#+\s|\*\*[^*]+\*\*\s*$)`)
 
@@ -121,47 +110,3 @@ func endsSentence(s string) bool {
 var metaRE = regexp.MustCompile(`(?i)\b(?:this story|the story (?:is|was|shows|ends|explores|captures|highlights)|in (?:this|the) story|` +
 	`the (?:main )?character(?:'s)?\b|the narrator|(?:first|third|second)[ -]person|the emotion|the prompt|word count|` +
 	`\bnote\s*:|i hope you|feel free|let me know|the reader|this paragraph)`)
-
-// Normalize lowers text and keeps only its letters and digits, one space between words: the form in which
-// two stories count as duplicates.
-func Normalize(text string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(text) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		} else {
-			space = true
-		}
-	}
-	return b.String()
-}
-
-// sentenceSplitRE splits text into sentences and lines.
-var sentenceSplitRE = regexp.MustCompile(`[.!?…]+|\n+`)
-
-// Loops reports a text that loops, as a small model does when sampling goes wrong: one sentence three
-// times or more, or a quarter or more of its sentences repeats of earlier ones.
-func Loops(text string) bool {
-	seen := map[string]int{}
-	total, repeats := 0, 0
-	for _, s := range sentenceSplitRE.Split(text, -1) {
-		s = Normalize(s)
-		if s == "" {
-			continue
-		}
-		total++
-		seen[s]++
-		if seen[s] > 1 {
-			repeats++
-		}
-		if seen[s] >= 3 {
-			return true
-		}
-	}
-	return total >= 4 && repeats*4 >= total
-}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 )
 
 func TestSplit(t *testing.T) {
@@ -50,12 +52,6 @@ func TestStripTitle(t *testing.T) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
-	if a, b := Normalize("She ran -- FAST!\n"), Normalize("she ran fast"); a != b {
-		t.Errorf("Normalize: %q != %q", a, b)
-	}
-}
-
 // story returns a plain story of n words.
 func story(n int) string {
 	w := strings.Fields("the rain kept falling on the roof while she counted the coins in the jar twice")
@@ -74,7 +70,7 @@ func TestCheckReasons(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		piece  Piece
-		reason Reason
+		reason generate.Reason
 		detail string
 		text   string // the text as kept or judged, if checked
 	}{
@@ -85,11 +81,11 @@ func TestCheckReasons(t *testing.T) {
 		{"preamble", Piece{Text: "Sure! Here is a story:\n" + long}, Preamble, "Sure! Here is a story:", ""},
 		{"preamble here is", Piece{Text: "Here's a short story about a letter. " + long}, Preamble, "", ""},
 		{"meta", Piece{Text: long + " The story is written in the first person."}, Meta, "The story is", ""},
-		{"repetitive", Piece{Text: long + " She waited. She waited. She waited."}, Repetitive, "", ""},
-		{"too short", Piece{Text: "She waited by the door."}, TooShort, "6 tokens < 35", ""},
-		{"cut and too short", Piece{Text: "She waited by the door.", Cut: true}, Truncated, "", ""},
-		{"no sentence", Piece{Text: long, Truncated: true}, Truncated, "no complete sentence", ""},
-		{"empty", Piece{}, Empty, "", ""},
+		{"repetitive", Piece{Text: long + " She waited. She waited. She waited."}, generate.Repetitive, "", ""},
+		{"too short", Piece{Text: "She waited by the door."}, generate.TooShort, "6 tokens < 35", ""},
+		{"cut and too short", Piece{Text: "She waited by the door.", Cut: true}, generate.Truncated, "", ""},
+		{"no sentence", Piece{Text: long, Truncated: true}, generate.Truncated, "no complete sentence", ""},
+		{"empty", Piece{}, generate.Empty, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Checker{Banned: NewBanned("afraid", []string{"fear"}), MinTokens: 35,
@@ -112,30 +108,8 @@ func TestCheckReasons(t *testing.T) {
 		if v := c.Check(Piece{Text: long}); v.Reason != "" {
 			t.Fatalf("first copy refused: %s", v.Reason)
 		}
-		if v := c.Check(Piece{Text: "  " + strings.ToUpper(long)}); v.Reason != Duplicate {
-			t.Errorf("second copy: reason %q, want %q", v.Reason, Duplicate)
+		if v := c.Check(Piece{Text: "  " + strings.ToUpper(long)}); v.Reason != generate.Duplicate {
+			t.Errorf("second copy: reason %q, want %q", v.Reason, generate.Duplicate)
 		}
 	})
-}
-
-func TestIsChatter(t *testing.T) {
-	for _, tc := range []struct {
-		text string
-		want bool
-	}{
-		{"Sure! Here is a story.", true},
-		{"Here's a short story about a train.", true},
-		{"**Here is your story:**", true},
-		{"I'd be happy to write that.", true},
-		{"Certainly. The train...", true},
-		{"This is a short story about loss.", true},
-		{`"Sure," she said, and left.`, false},
-		{"I can't believe the train is late again.", false},
-		{"Great clouds rolled over the station.", false},
-		{"Okay was the name of the dog.", false},
-	} {
-		if got := IsChatter(tc.text); got != tc.want {
-			t.Errorf("IsChatter(%q) = %v, want %v", tc.text, got, tc.want)
-		}
-	}
 }

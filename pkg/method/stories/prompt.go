@@ -20,7 +20,7 @@ const Delimiter = "###"
 // it, SmolLM2 introduces, titles and explains its stories.
 const systemPrompt = "You are a fiction writer. You answer with the story only: no title, no comments."
 
-// Person is the grammatical person a story is told in. METHOD.md asks for a mix; with one story per
+// Person is the grammatical person a story is told in. docs/method.md asks for a mix; with one story per
 // completion the mix comes from alternating by attempt index.
 type Person int
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
@@ -52,7 +53,7 @@ func TestRealModelWritesStories(t *testing.T) {
 	cfg.Generation.MaxNewTokens = 250
 	cfg.Generation.BatchSize = 4
 	cfg.Generation.MaxAttempts = 3
-	opts := stories.Options{ModelID: fileSHA256(t, path)}
+	opts := generate.Options{ModelID: fileSHA256(t, path)}
 	opts.Progress.Writer = io.Discard
 	sum, err := stories.Run(context.Background(), m, cfg, opts)
 	if err != nil {

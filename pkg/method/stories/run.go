@@ -7,29 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
-
-// Options controls Run.
-type Options struct {
-	// Force discards the stage's earlier outputs (even those made with the same settings) and starts over.
-	Force bool
-	// ModelID is the SHA-256 (hex) of the model file: part of the fingerprint, so stories of another model
-	// are never mixed in.
-	ModelID string
-	// Shard and NumShards split the work across machines: unit i of the sorted unit list (see Pairs)
-	// belongs to shard i % NumShards. NumShards 0 or 1 means one shard holding everything.
-	Shard, NumShards int
-	// Progress styles the progress bar (Quiet for none).
-	Progress progress.Options
-}
 
 // Pair is one (emotion, topic) unit of work.
 type Pair struct {
@@ -49,18 +35,6 @@ func Pairs(cfg *config.Config) []Pair {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path() < out[j].Path() })
-	return out
-}
-
-// Shard returns the items of list that belong to shard i of n: those at positions k with k % n == i.
-func Shard[T any](list []T, i, n int) []T {
-	if n <= 1 {
-		return list
-	}
-	var out []T
-	for k := i; k < len(list); k += n {
-		out = append(out, list[k])
-	}
 	return out
 }
 
@@ -105,7 +79,7 @@ func synonymsHash(m map[string][]string) string {
 //
 // With stories.source: corpus nothing is generated: the corpus rows are checked and written as units instead
 // (see runCorpus); eng only tokenizes.
-func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Summary, error) {
+func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts generate.Options) (*generate.Summary, error) {
 	if cfg.Stories.FromCorpus() {
 		return runCorpus(ctx, eng, cfg, opts)
 	}
@@ -128,66 +102,43 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Su
 		return nil, fmt.Errorf("stories: %w", err)
 	}
 	all := Pairs(cfg)
-	mine := Shard(all, opts.Shard, n)
+	mine := generate.Shard(all, opts.Shard, n)
 
-	sum := &Summary{What: "stories"}
+	book := generate.NewBook(st, "stories", Reasons)
 	bar := progress.New("stories", len(mine)*g.StoriesPerTopic, withUnit(opts.Progress, "stories"))
 	defer bar.Done()
-	var jobs []Job
-	resumedKept, shortfall := 0, 0
+	var jobs []generate.Job
 	for _, p := range mine {
-		if st.Done(p.Path()) {
-			var u Unit
-			if err := st.ReadJSON(p.Path(), &u); err != nil {
-				return nil, fmt.Errorf("stories: %w", err)
-			}
-			addUnit(sum, &u)
-			sum.Resumed++
-			resumedKept += len(u.Kept)
-			shortfall += u.Requested - len(u.Kept)
-			continue
-		}
-		jobs = append(jobs, newJob(eng, cfg, p, opts.ModelID, func() { bar.Add(1) }))
-	}
-	bar.SetTotal(len(mine)*g.StoriesPerTopic - shortfall)
-	bar.Resume(resumedKept)
-	if len(jobs) > 0 {
-		// New units are coming: an earlier complete.json no longer speaks for the whole stage.
-		if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("stories: %w", err)
+		if done, err := book.Resume(p.Path(), &Unit{}); err != nil {
+			return nil, err
+		} else if !done {
+			jobs = append(jobs, newJob(eng, cfg, p, opts.ModelID, func() { bar.Add(1) }))
 		}
 	}
-	err = Drive(ctx, eng, jobs, DriveOptions{
+	book.Track(bar, len(mine)*g.StoriesPerTopic)
+	err = generate.Drive(ctx, eng, jobs, generate.DriveOptions{
 		Generate: lm.GenerateOptions{
 			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
 			MaxNewTokens: g.MaxNewTokens,
 			StopTokens:   eng.StopTokens(),
 		},
 		RoundSize: g.BatchSize,
-		Finished: func(j Job) error {
+		Finished: func(j generate.Job) error {
 			u := &j.(*storyJob).unit
-			if err := st.WriteJSON(u.path(), u); err != nil {
-				return fmt.Errorf("stories: %w", err)
+			if err := book.Write(u.path(), u); err != nil {
+				return err
 			}
-			addUnit(sum, u)
-			if short := u.Requested - len(u.Kept); short > 0 {
-				shortfall += short
-				bar.SetTotal(len(mine)*g.StoriesPerTopic - shortfall)
-			}
-			bar.Note(fmt.Sprintf("%d/%d pairs", sum.Units, len(mine)))
+			bar.Note(fmt.Sprintf("%d/%d pairs", book.Summary.Units, len(mine)))
 			return nil
 		},
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return sum, fmt.Errorf("stories: stopped after %d of %d pairs (rerun to resume): %w", sum.Units, len(mine), err)
+			return book.Summary, fmt.Errorf("stories: stopped after %d of %d pairs (rerun to resume): %w", book.Summary.Units, len(mine), err)
 		}
-		return sum, fmt.Errorf("stories: %w", err)
+		return book.Summary, fmt.Errorf("stories: %w", err)
 	}
-	if err := markIfComplete(st, all); err != nil {
-		return sum, err
-	}
-	return sum, nil
+	return book.Summary, book.Complete(paths(all), func() generate.Unit { return &Unit{} })
 }
 
 func withUnit(o progress.Options, unit string) progress.Options {
@@ -199,38 +150,28 @@ func withUnit(o progress.Options, unit string) progress.Options {
 
 func (u *Unit) path() string { return unitPath(u.Emotion, u.Topic) }
 
-func addUnit(s *Summary, u *Unit) {
-	reasons := make([]Reason, len(u.Rejected))
-	for i, r := range u.Rejected {
-		reasons[i] = r.Reason
+// Tally is what the unit adds to a generation summary.
+func (u *Unit) Tally() generate.Tally {
+	t := generate.Tally{Name: u.Emotion + " / " + u.Topic, Requested: u.Requested, Kept: len(u.Kept), Attempts: u.Attempts}
+	for _, r := range u.Rejected {
+		t.Rejected = append(t.Rejected, r.Reason)
 	}
-	s.Add(u.Emotion+" / "+u.Topic, u.Requested, len(u.Kept), u.Attempts, reasons)
+	return t
 }
 
-// markIfComplete writes complete.json, with the summary over every unit, once every unit of the stage (all
-// shards) exists.
-func markIfComplete(st *checkpoint.Stage, all []Pair) error {
-	total := &Summary{What: "stories"}
-	for _, p := range all {
-		if !st.Done(p.Path()) {
-			return nil
-		}
-		var u Unit
-		if err := st.ReadJSON(p.Path(), &u); err != nil {
-			return fmt.Errorf("stories: %w", err)
-		}
-		addUnit(total, &u)
+// paths lists the unit files of pairs.
+func paths(pairs []Pair) []string {
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.Path()
 	}
-	if err := st.MarkComplete(total); err != nil {
-		return fmt.Errorf("stories: %w", err)
-	}
-	return nil
+	return out
 }
 
 // storyJob fills one Unit.
 type storyJob struct {
 	unit    Unit
-	eng     Engine
+	eng     generate.Engine
 	perComp int
 	budget  int // completions it may draw
 	checker *Checker
@@ -239,7 +180,7 @@ type storyJob struct {
 	onKeep  func()
 }
 
-func newJob(eng Engine, cfg *config.Config, p Pair, modelID string, onKeep func()) *storyJob {
+func newJob(eng generate.Engine, cfg *config.Config, p Pair, modelID string, onKeep func()) *storyJob {
 	g := cfg.Generation
 	per := g.StoriesPerCompletion
 	return &storyJob{
@@ -253,7 +194,7 @@ func newJob(eng Engine, cfg *config.Config, p Pair, modelID string, onKeep func(
 		budget:  g.MaxAttempts * ceilDiv(g.StoriesPerTopic, per),
 		checker: &Checker{
 			Banned:    NewBanned(p.Emotion, cfg.Synonyms[p.Emotion]),
-			MinTokens: cfg.Extraction.TokenOffset + MinExtraTokens,
+			MinTokens: cfg.Extraction.TokenOffset + generate.MinExtraTokens,
 			Tokens:    eng.ReadingTokens,
 		},
 		onKeep: onKeep,
@@ -289,7 +230,7 @@ func (j *storyJob) Request() ([]int, uint64, error) {
 		}
 		j.prompts[p] = ids
 	}
-	return j.prompts[p], Seed(j.unit.Seed, StageName, []string{j.unit.Emotion, j.unit.Topic}, a), nil
+	return j.prompts[p], generate.Seed(j.unit.Seed, StageName, []string{j.unit.Emotion, j.unit.Topic}, a), nil
 }
 
 func (j *storyJob) Take(c lm.Completion) error {
@@ -297,7 +238,7 @@ func (j *storyJob) Take(c lm.Completion) error {
 	j.queue = j.queue[1:]
 	pieces := Split(j.eng.Text(c.Tokens), c.Stopped)
 	if len(pieces) == 0 {
-		j.unit.Rejected = append(j.unit.Rejected, Reject{Reason: Empty, Attempt: a})
+		j.unit.Rejected = append(j.unit.Rejected, Reject{Reason: generate.Empty, Attempt: a})
 		return nil
 	}
 	for i, p := range pieces {

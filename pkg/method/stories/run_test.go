@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories/storiestest"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
@@ -104,9 +105,9 @@ func unitFiles(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-var quiet = stories.Options{ModelID: "sha-of-model", Progress: progress.Options{Quiet: true}}
+var quiet = generate.Options{ModelID: "sha-of-model", Progress: progress.Options{Quiet: true}}
 
-func run(t *testing.T, cfg *config.Config, eng *storiestest.Engine, opts stories.Options) *stories.Summary {
+func run(t *testing.T, cfg *config.Config, eng *storiestest.Engine, opts generate.Options) *generate.Summary {
 	t.Helper()
 	sum, err := stories.Run(context.Background(), eng, cfg, opts)
 	if err != nil {
@@ -126,7 +127,7 @@ func TestRunKeepsValidStoriesAndRecordsRejects(t *testing.T) {
 	if len(units) != 6 || sum.Units != 6 {
 		t.Fatalf("%d units on disk, summary %d; want 6", len(units), sum.Units)
 	}
-	reasons := map[stories.Reason]int{}
+	reasons := map[generate.Reason]int{}
 	cut := 0
 	for _, u := range units {
 		if len(u.Kept) != 3 {
@@ -158,7 +159,7 @@ func TestRunKeepsValidStoriesAndRecordsRejects(t *testing.T) {
 			t.Errorf("unit header %+v", u)
 		}
 	}
-	for _, r := range []stories.Reason{stories.EmotionWord, stories.Preamble, stories.TooShort, stories.Meta} {
+	for _, r := range []generate.Reason{stories.EmotionWord, stories.Preamble, generate.TooShort, stories.Meta} {
 		if reasons[r] == 0 {
 			t.Errorf("no %s rejects in %v: the script draws them", r, reasons)
 		}
@@ -204,7 +205,7 @@ func TestRunStopsAtMaxAttempts(t *testing.T) {
 		t.Errorf("attempts %d, kept %d (attempt %d), rejected %d; want 9 = 3 max_attempts x 3 stories, 1, 8",
 			u.Attempts, len(u.Kept), u.Kept[0].Attempt, len(u.Rejected))
 	}
-	if r := sum.Rejected; r[stories.Duplicate] != 3 || r[stories.EmotionWord] != 5 {
+	if r := sum.Rejected; r[generate.Duplicate] != 3 || r[stories.EmotionWord] != 5 {
 		t.Errorf("rejects %v, want 3 duplicates and 5 emotion words", r)
 	}
 	if len(sum.Short) != 1 || !strings.Contains(sum.String(), "short (1 units): afraid / A train is late (1/3)") {
@@ -319,7 +320,7 @@ func TestShardsSplitTheWork(t *testing.T) {
 		t.Errorf("sharded run's files differ from a single run's")
 	}
 	pairs := stories.Pairs(cfg)
-	if s := stories.Shard(pairs, 1, 3); len(s) != 2 || s[0] != pairs[1] || s[1] != pairs[4] {
+	if s := generate.Shard(pairs, 1, 3); len(s) != 2 || s[0] != pairs[1] || s[1] != pairs[4] {
 		t.Errorf("Shard(pairs, 1, 3) = %v", s)
 	}
 }
@@ -385,8 +386,8 @@ func TestLoadOrderAndTexts(t *testing.T) {
 	cfg := testConfig(dir)
 	cfg.Emotions = []string{"happy", "afraid"} // Load's order does not follow the config's
 	first := map[uint64]bool{                  // attempt 0 of both afraid units tells the same story
-		stories.Seed(cfg.Generation.Seed, stories.StageName, []string{"afraid", cfg.Topics[0]}, 0): true,
-		stories.Seed(cfg.Generation.Seed, stories.StageName, []string{"afraid", cfg.Topics[1]}, 0): true,
+		generate.Seed(cfg.Generation.Seed, stories.StageName, []string{"afraid", cfg.Topics[0]}, 0): true,
+		generate.Seed(cfg.Generation.Seed, stories.StageName, []string{"afraid", cfg.Topics[1]}, 0): true,
 	}
 	run(t, cfg, &storiestest.Engine{Script: func(prompt string, seed uint64) (string, bool) {
 		if first[seed] {
@@ -453,7 +454,7 @@ func TestRunFromCorpus(t *testing.T) {
 	}
 	cfg.Stories.Corpus = writeCorpus(t, t.TempDir(), rows)
 	eng := &storiestest.Engine{Script: randomScript}
-	sum, err := stories.Run(context.Background(), eng, cfg, stories.Options{ModelID: "m", Progress: quiet.Progress})
+	sum, err := stories.Run(context.Background(), eng, cfg, generate.Options{ModelID: "m", Progress: quiet.Progress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,12 +478,12 @@ func TestRunFromCorpus(t *testing.T) {
 	}
 
 	// A rerun resumes everything; an edited corpus is refused, naming the checksum.
-	if sum, err = stories.Run(context.Background(), eng, cfg, stories.Options{ModelID: "m", Progress: quiet.Progress}); err != nil || sum.Resumed != 4 {
+	if sum, err = stories.Run(context.Background(), eng, cfg, generate.Options{ModelID: "m", Progress: quiet.Progress}); err != nil || sum.Resumed != 4 {
 		t.Fatalf("rerun: %+v, %v", sum, err)
 	}
 	rows[0][2] = seededStory(9)
 	writeCorpus(t, filepath.Dir(cfg.Stories.Corpus), rows)
-	_, err = stories.Run(context.Background(), eng, cfg, stories.Options{ModelID: "m", Progress: quiet.Progress})
+	_, err = stories.Run(context.Background(), eng, cfg, generate.Options{ModelID: "m", Progress: quiet.Progress})
 	var mm *checkpoint.MismatchError
 	if !errors.As(err, &mm) || !strings.Contains(err.Error(), "corpus_sha256") {
 		t.Errorf("a changed corpus: %v, want a mismatch naming corpus_sha256", err)
@@ -493,7 +494,7 @@ func TestRunFromCorpus(t *testing.T) {
 	cfg2.KnownEmotions = cfg2.Emotions
 	cfg2.Stories.Source = config.SourceCorpus
 	cfg2.Stories.Corpus = writeCorpus(t, t.TempDir(), rows[:1])
-	if _, err := stories.Run(context.Background(), eng, cfg2, stories.Options{Progress: quiet.Progress}); err == nil ||
+	if _, err := stories.Run(context.Background(), eng, cfg2, generate.Options{Progress: quiet.Progress}); err == nil ||
 		!strings.Contains(err.Error(), `no story for "at ease", "happy"`) {
 		t.Errorf("emotions without stories: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
@@ -22,7 +23,7 @@ type Unit struct {
 	TopicID       string   `json:"topic_id"` // config.TopicID(Topic)
 	Model         string   `json:"model"`    // the model's name (config model.name, resolved)
 	ModelSHA256   string   `json:"model_sha256,omitempty"`
-	Seed          int64    `json:"seed"` // generation.seed; each attempt's seed is Seed(...) of it
+	Seed          int64    `json:"seed"` // generation.seed; each attempt's seed is generate.Seed(...) of it
 	PromptVersion string   `json:"prompt_version"`
 	Requested     int      `json:"requested"` // generation.stories_per_topic
 	Kept          []Story  `json:"kept"`      // in attempt order; at most Requested
@@ -43,12 +44,12 @@ type Story struct {
 
 // Reject is a candidate that was not kept.
 type Reject struct {
-	Text    string `json:"text"`
-	Reason  Reason `json:"reason"`
-	Detail  string `json:"detail,omitempty"` // e.g. the banned word found
-	Attempt int    `json:"attempt"`
-	Part    int    `json:"part,omitempty"`
-	Row     string `json:"row,omitempty"` // the corpus row, "file:line" (stories.source: corpus)
+	Text    string          `json:"text"`
+	Reason  generate.Reason `json:"reason"`
+	Detail  string          `json:"detail,omitempty"` // e.g. the banned word found
+	Attempt int             `json:"attempt"`
+	Part    int             `json:"part,omitempty"`
+	Row     string          `json:"row,omitempty"` // the corpus row, "file:line" (stories.source: corpus)
 }
 
 // unitPath is a unit's file relative to the stage folder, with / separators.
@@ -99,18 +100,5 @@ func Texts(units []Unit) []string {
 			texts = append(texts, st.Text)
 		}
 	}
-	return Dedupe(texts)
-}
-
-// Dedupe keeps the first of texts with the same Normalize form, in order.
-func Dedupe(texts []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range texts {
-		if k := Normalize(t); !seen[k] {
-			seen[k] = true
-			out = append(out, t)
-		}
-	}
-	return out
+	return generate.Dedupe(texts)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
 
@@ -12,7 +13,7 @@ import (
 // each with the same checks. Nothing is written. It shows what a model writes when it tries, for instance
 // beside a corpus that a run reads instead (notebook 01); each result is a Unit holding the one story, kept
 // or rejected.
-func Try(eng Engine, cfg *config.Config, pairs []Pair, maxNewTokens int) ([]Unit, error) {
+func Try(eng generate.Engine, cfg *config.Config, pairs []Pair, maxNewTokens int) ([]Unit, error) {
 	g := cfg.Generation
 	prompts := make([][]int, len(pairs))
 	seeds := make([]uint64, len(pairs))
@@ -21,7 +22,7 @@ func Try(eng Engine, cfg *config.Config, pairs []Pair, maxNewTokens int) ([]Unit
 		if err != nil {
 			return nil, fmt.Errorf("stories: prompt for %s / %s: %w", p.Emotion, p.Topic, err)
 		}
-		prompts[i], seeds[i] = ids, Seed(g.Seed, "try", []string{p.Emotion, p.Topic}, i)
+		prompts[i], seeds[i] = ids, generate.Seed(g.Seed, "try", []string{p.Emotion, p.Topic}, i)
 	}
 	outs, err := eng.Generate(prompts, lm.GenerateOptions{
 		Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
@@ -35,10 +36,10 @@ func Try(eng Engine, cfg *config.Config, pairs []Pair, maxNewTokens int) ([]Unit
 		u := Unit{Emotion: p.Emotion, Topic: p.Topic, TopicID: config.TopicID(p.Topic), Model: cfg.ModelName(),
 			Seed: g.Seed, PromptVersion: PromptVersion, Requested: 1, Attempts: 1, Kept: []Story{}, Rejected: []Reject{}}
 		ck := &Checker{Banned: NewBanned(p.Emotion, cfg.Synonyms[p.Emotion]),
-			MinTokens: cfg.Extraction.TokenOffset + MinExtraTokens, Tokens: eng.ReadingTokens}
+			MinTokens: cfg.Extraction.TokenOffset + generate.MinExtraTokens, Tokens: eng.ReadingTokens}
 		pieces := Split(eng.Text(outs[i].Tokens), outs[i].Stopped)
 		if len(pieces) == 0 {
-			u.Rejected = append(u.Rejected, Reject{Reason: Empty})
+			u.Rejected = append(u.Rejected, Reject{Reason: generate.Empty})
 		} else if v := ck.Check(pieces[0]); v.Reason != "" {
 			u.Rejected = append(u.Rejected, Reject{Text: v.Text, Reason: v.Reason, Detail: v.Detail})
 		} else {

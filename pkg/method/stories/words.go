@@ -2,8 +2,9 @@ package stories
 
 import (
 	"regexp"
-	"sort"
 	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 )
 
 // Banned finds the words a story about one emotion must not contain: the emotion word, its direct synonyms
@@ -25,7 +26,7 @@ func NewBanned(emotion string, synonyms []string) *Banned {
 		}
 		parts := strings.Fields(term)
 		if len(parts) == 1 {
-			for _, w := range Inflections(term) {
+			for _, w := range generate.Inflections(term) {
 				b.words[w] = true
 			}
 			// "self-confident" is also written "self confident"; both forms are caught by the phrase rule.
@@ -35,7 +36,7 @@ func NewBanned(emotion string, synonyms []string) *Banned {
 			parts = strings.Split(term, "-")
 		}
 		// A phrase: the last word may be inflected ("worn out" has none that matter; "self-confidently").
-		last := Inflections(parts[len(parts)-1])
+		last := generate.Inflections(parts[len(parts)-1])
 		for i := range last {
 			last[i] = regexp.QuoteMeta(last[i])
 		}
@@ -73,65 +74,4 @@ func words(text string) []string {
 
 func isWordRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > 127 && r != '’' && r != '“' && r != '”' && r != '—' && r != '–' && r != '…'
-}
-
-// Suffix rules. A word's stems are the word itself and the word with one ending undone: a final "e" dropped
-// (excite -> excit-ing), a final "y" turned to "i" (angry -> angri-ly) or dropped (guilty -> guilt), or a
-// derivational ending removed (excited -> excite, hopeful -> hope, sadness -> sad). Each stem is combined with
-// the endings below. Stems that drop a final "e" take only endings that start with a vowel (hop-ing, not
-// hop-s). Forms that are not English words are harmless: they never match.
-var (
-	suffixes      = []string{"s", "es", "ed", "d", "ing", "ly", "ness", "y", "ful", "fully", "ment", "ments", "ity", "er", "est", "ion", "ation", "ally"}
-	vowelSuffixes = []string{"ed", "ing", "er", "est", "ion", "ation", "ity", "y"}
-	iSuffixes     = []string{"ly", "ness", "ed", "es", "er", "est", "ful"}
-	// strippable are the endings removed to find a stem, with what replaces them.
-	strippable = []struct{ end, repl string }{
-		{"ied", "y"}, {"ed", ""}, {"ed", "e"}, {"ing", ""}, {"ing", "e"}, {"ly", ""}, {"ness", ""}, {"ful", ""},
-		{"ment", ""}, {"ity", ""}, {"s", ""}, {"y", ""},
-	}
-)
-
-// Inflections returns word (lower case) and its regular inflections, sorted:
-// Inflections("angry") holds "angry", "angrily", "angrier", "angriness", ...; Inflections("hopeful") holds
-// "hope", "hoped", "hoping", "hopefully", "hopefulness", ...
-//
-// A stem must keep at least 4 letters (3 for a dropped final "e"), so short words do not spawn unrelated ones.
-func Inflections(word string) []string {
-	word = strings.ToLower(word)
-	set := map[string]bool{word: true}
-	add := func(stem string, ends []string) {
-		for _, e := range ends {
-			set[stem+e] = true
-		}
-	}
-	addStem := func(stem string) {
-		add(stem, suffixes)
-		if strings.HasSuffix(stem, "e") && len(stem) >= 4 {
-			add(stem[:len(stem)-1], vowelSuffixes)
-		}
-		if strings.HasSuffix(stem, "y") && len(stem) >= 4 {
-			add(stem[:len(stem)-1]+"i", iSuffixes)
-		}
-		if strings.HasSuffix(stem, "ic") {
-			add(stem, []string{"ally"})
-		}
-	}
-	addStem(word)
-	for _, s := range strippable {
-		if !strings.HasSuffix(word, s.end) {
-			continue
-		}
-		stem := word[:len(word)-len(s.end)] + s.repl
-		if len(stem) < 4 || stem == word {
-			continue
-		}
-		set[stem] = true
-		addStem(stem)
-	}
-	out := make([]string, 0, len(set))
-	for w := range set {
-		out = append(out, w)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -33,7 +33,7 @@ func randomMatrix(seed uint64, n, d int, offset float64) *mat.Dense {
 	return m
 }
 
-// The invariants of METHOD.md step 4: raw rows sum to zero; denoised vectors are orthogonal to every removed
+// The invariants of docs/method.md step 4: raw rows sum to zero; denoised vectors are orthogonal to every removed
 // component; k is the smallest count reaching the threshold; without neutral rows nothing is removed, and
 // the result says why.
 func TestComputeInvariants(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package vectors is step 4 of the method (METHOD.md): emotion vectors from the mean activations of package
+// Package vectors is step 4 of the method (docs/method.md): emotion vectors from the mean activations of package
 // activations, with the directions of emotionless text projected out.
 //
 // # Where it sits

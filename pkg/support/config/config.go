@@ -216,7 +216,7 @@ type Output struct {
 // DefaultModelName is the model used when model.name is absent or "default".
 const DefaultModelName = "default"
 
-// Default returns the configuration used for every absent key: the Python tool's defaults (METHOD.md) and the
+// Default returns the configuration used for every absent key: the Python tool's defaults (docs/method.md) and the
 // paper's sizes (171 emotions x 100 topics x 12 stories).
 func Default() *Config {
 	return &Config{

@@ -16,7 +16,7 @@ import (
 
 // Loaded is a loaded language model with what identifies it: where it came from and the SHA-256 of its
 // weights, which every stage puts in its checkpoint fingerprint (pass SHA256 as the stage's ModelID).
-// It embeds *lm.Model, so it is a stories.Engine as it stands; pass m.Model itself to activations.Run,
+// It embeds *lm.Model, so it is a generate.Engine as it stands; pass m.Model itself to activations.Run,
 // which reads the model's depth and context length from an *lm.Model.
 type Loaded struct {
 	*lm.Model
@@ -80,7 +80,7 @@ func LoadModel(cfg *config.Config) (*Loaded, error) {
 // cell, if the model cannot be found or loaded.
 //
 //	m := nb.Model(cfg)
-//	sum := nb.Must1(stories.Run(nb.Context(), m, cfg, stories.Options{ModelID: m.SHA256}))
+//	sum := nb.Must1(stories.Run(nb.Context(), m, cfg, generate.Options{ModelID: m.SHA256}))
 func Model(cfg *config.Config) *Loaded {
 	m := Must1(LoadModel(cfg))
 	c := m.Config

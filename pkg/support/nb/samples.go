@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/drawing"
@@ -44,14 +45,14 @@ func StoryCounts(units []stories.Unit) { HTML(StoryCountsHTML(units)) }
 func StoryCountsHTML(units []stories.Unit) string {
 	type count struct {
 		pairs, kept, requested, attempts int
-		reasons                          map[stories.Reason]int
+		reasons                          map[generate.Reason]int
 	}
 	by := map[string]*count{}
 	var order []string
 	for _, u := range units {
 		c := by[u.Emotion]
 		if c == nil {
-			c = &count{reasons: map[stories.Reason]int{}}
+			c = &count{reasons: map[generate.Reason]int{}}
 			by[u.Emotion] = c
 			order = append(order, u.Emotion)
 		}
@@ -94,7 +95,7 @@ func DialoguesHTML(units []neutral.Unit, kept, rejected int) string {
 	return drawing.HTMLTable([]string{"topic", "kind", "exchanges", "tokens", "verdict", "text"}, rows)
 }
 
-func rejectVerdict(r stories.Reason, detail string) string {
+func rejectVerdict(r generate.Reason, detail string) string {
 	if detail != "" {
 		return fmt.Sprintf("rejected: %s (%s)", r, detail)
 	}
@@ -102,9 +103,9 @@ func rejectVerdict(r stories.Reason, detail string) string {
 }
 
 // reasonList formats counts by reason, most frequent first: "emotion-word 3, meta 1".
-func reasonList(m map[stories.Reason]int) string {
+func reasonList(m map[generate.Reason]int) string {
 	type rc struct {
-		r stories.Reason
+		r generate.Reason
 		n int
 	}
 	var l []rc

@@ -7,7 +7,7 @@ import (
 )
 
 // EmotionVectors returns means [nEmotions, D] minus their mean over emotions (the mean row), so that what all
-// emotions share (the "story-ness" of the texts, the layer's offset) cancels: METHOD.md step 4,
+// emotions share (the "story-ness" of the texts, the layer's offset) cancels: docs/method.md step 4,
 // raw = emotion_mean - mean over emotions. It panics if means is nil.
 func EmotionVectors(means *mat.Dense) *mat.Dense {
 	if means == nil {
@@ -32,7 +32,7 @@ func EmotionVectors(means *mat.Dense) *mat.Dense {
 
 // NeutralPCs fits a PCA to the centred neutral activations [nNeutral, D] and returns the top k components
 // C [k, D] (unit, orthogonal rows), where k is the smallest count whose cumulative explained variance ratio is
-// >= varianceThreshold (METHOD.md step 4, threshold 0.5 by default in the paper's tool), together with the
+// >= varianceThreshold (docs/method.md step 4, threshold 0.5 by default in the paper's tool), together with the
 // explained variance ratios of those k components.
 //
 // scikit-learn's PCA(n_components=0.5) picks the smallest k whose cumulative ratio is strictly greater than the

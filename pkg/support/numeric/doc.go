@@ -1,5 +1,5 @@
 // Package numeric turns per-emotion mean activations into emotion vectors and analyses their geometry: steps 4
-// and 5 of the method (shared/METHOD.md), after Sofroniew et al., "Emotion Concepts and their Function in a Large
+// and 5 of the method (docs/method.md), after Sofroniew et al., "Emotion Concepts and their Function in a Large
 // Language Model" (Anthropic, 2026).
 //
 // Everything here is plain float64 numerics on gonum matrices; no GoMLX. Rows are items (emotions, dialogues,

@@ -50,7 +50,7 @@ type Orientation struct {
 // names[i] labels row i of res.Scores; matching ignores case and surrounding spaces.
 //
 // The paper reads PC1 as valence; an unoriented PCA sign is arbitrary, and labelling it without this check was a
-// fault of the original tool (METHOD.md, "Known faults").
+// fault of the original tool (docs/method.md, "Faults of the earlier Python tool").
 func OrientByValence(res *PCAResult, names, pleasant, unpleasant []string) (Orientation, error) {
 	if pleasant == nil {
 		pleasant = PleasantEmotions

@@ -10,7 +10,7 @@ import (
 )
 
 // Logistic is a multinomial logistic-regression probe on standardised features: the paper's "15-way
-// logistic-regression probe" (METHOD.md), fitted like scikit-learn's
+// logistic-regression probe" (docs/method.md), fitted like scikit-learn's
 //
 //	make_pipeline(StandardScaler(), LogisticRegression(C=C))             # lbfgs, multinomial, L2
 //

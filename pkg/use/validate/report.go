@@ -88,7 +88,7 @@ func (r *Report) HeldOutAt(layer int) *HeldOut {
 	return nil
 }
 
-// Paper's reference numbers (METHOD.md), quoted in the report.
+// Paper's reference numbers (docs/method.md), quoted in the report.
 const (
 	paperValenceR = 0.81
 	paperArousalR = 0.66

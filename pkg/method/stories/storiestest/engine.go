@@ -11,7 +11,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 )
 
-// Engine satisfies stories.Engine. A "token" of its prompts and completions is an index into tables it
+// Engine satisfies generate.Engine. A "token" of its prompts and completions is an index into tables it
 // keeps; ReadingTokens counts one token per word, plus one for BOS.
 type Engine struct {
 	// Script returns the completion of a prompt (the chat messages, rendered "role: content" one per line)

@@ -1,7 +1,8 @@
-package stories
+package generate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,8 @@ type Summary struct {
 	Skipped int `json:"skipped,omitempty"`
 	// What names the texts in String ("stories", "dialogues"); "" reads "texts".
 	What string `json:"-"`
+	// Order is the order String lists the reasons in (the stage's list); others follow, sorted.
+	Order []Reason `json:"-"`
 }
 
 // Add counts one finished unit: name identifies it in Short.
@@ -62,15 +65,15 @@ func (s *Summary) String() string {
 	if total > 0 {
 		fmt.Fprintf(&b, "; rejected %d:", total)
 		sep := " "
-		for _, r := range Reasons {
+		for _, r := range s.Order {
 			if n := s.Rejected[r]; n > 0 {
 				fmt.Fprintf(&b, "%s%s %d", sep, r, n)
 				sep = ", "
 			}
 		}
-		var other []string // reasons of another stage's vocabulary (package neutral)
+		var other []string
 		for r, n := range s.Rejected {
-			if !knownReason(r) && n > 0 {
+			if !slices.Contains(s.Order, r) && n > 0 {
 				other = append(other, fmt.Sprintf("%s %d", r, n))
 			}
 		}
@@ -98,13 +101,4 @@ func (s *Summary) String() string {
 		}
 	}
 	return b.String()
-}
-
-func knownReason(r Reason) bool {
-	for _, k := range Reasons {
-		if k == r {
-			return true
-		}
-	}
-	return false
 }

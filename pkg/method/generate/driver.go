@@ -1,4 +1,4 @@
-package stories
+package generate
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 )
 
-// The top-up loop shared by the generation stages (stories here, dialogues in package neutral).
+// The top-up loop shared by the generation stages (package stories and package neutral).
 //
 // Each unit of work (one emotion and topic, or one topic) wants n texts. A round collects the next requests
 // of the unfinished units, in unit order, until one batch is full, and sends them through one Generate

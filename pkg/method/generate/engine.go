@@ -1,4 +1,4 @@
-package stories
+package generate
 
 import (
 	"crypto/sha256"
