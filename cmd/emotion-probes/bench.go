@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,15 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
-	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
+	"github.com/emotion-probes/emotion-probes/pkg/support/bench"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 )
 
 func init() {
@@ -29,16 +26,6 @@ func init() {
 // benchText is what both engines read and continue (tools/reference/bench_transformers.py has the same).
 var benchText = strings.Repeat("She opened the letter slowly, her hands shaking, and read the first line twice. "+
 	"Outside, the rain kept on, and the kettle began to whistle in the kitchen. ", 12)
-
-type benchFigures struct {
-	Tool          string             `json:"tool"`
-	Extract       float64            `json:"extract_tokens_per_s"`
-	Generate      map[string]float64 `json:"generate_tokens_per_s"`
-	PeakRSSMB     float64            `json:"peak_rss_mb"`       // the whole run, loading included
-	PhasePeakMB   map[string]float64 `json:"phase_peak_rss_mb"` // each phase's own: "extract", "1", "8", ...
-	SgemmGFLOPS   float64            `json:"sgemm_gflops"`
-	ExtractGFLOPS float64            `json:"-"`
-}
 
 func runBench(ctx context.Context, args []string) error {
 	fs := newFlags("bench", "Measures the engine on the default model (extraction through layer L of 32 texts of 150 tokens;\n"+
@@ -72,24 +59,24 @@ func runBench(ctx context.Context, args []string) error {
 		resolved = "xla (CPU plugin)"
 	}
 	tool := fmt.Sprintf("emotion-probes, GoMLX %s backend", resolved)
-	if flags := os.Getenv("XLA_FLAGS"); flags != "" && strings.HasPrefix(resolved, "xla") {
+	if flags := env.Get(env.XLAFlags); flags != "" && strings.HasPrefix(resolved, "xla") {
 		tool += ", XLA_FLAGS=" + flags // e.g. --xla_cpu_use_xnnpack=false: see docs/xla.md
 	}
-	goFig := benchFigures{Tool: tool, Generate: map[string]float64{},
+	goFig := bench.EngineFigures{Tool: tool, Generate: map[string]float64{},
 		PhasePeakMB: map[string]float64{}}
-	loadPeak := peakRSSMB()
+	loadPeak := bench.PeakRSSMB()
 
 	extract := extraction(m.Model, *texts, *textTokens, *layer)
-	resetPeakRSS()
+	bench.ResetPeakRSS()
 	if err := extract(); err != nil { // compile and warm up
 		return err
 	}
-	t, err := medianTime(*reps, extract)
+	t, err := bench.Median(*reps, extract)
 	if err != nil {
 		return err
 	}
 	goFig.Extract = float64(*texts**textTokens) / t
-	goFig.PhasePeakMB["extract"] = peakRSSMB()
+	goFig.PhasePeakMB["extract"] = bench.PeakRSSMB()
 	fmt.Fprintf(os.Stderr, "go: extraction %.0f tokens/s\n", goFig.Extract)
 
 	prompt := m.ReadingTokens(benchText)[:20]
@@ -101,19 +88,19 @@ func runBench(ctx context.Context, args []string) error {
 		for i := range prompts {
 			prompts[i], seeds[i] = prompt, uint64(i)
 		}
-		resetPeakRSS()
+		bench.ResetPeakRSS()
 		// No stop tokens: every sequence makes exactly N tokens. The first run compiles the
 		// programs for this batch and cache length (as a pipeline does once), and is not timed.
 		opts := lm.GenerateOptions{Sampling: lm.Sampling{Temperature: 0.8, TopP: 0.95, TopK: 64}, MaxNewTokens: *newTokens, Seeds: seeds, BatchSize: b}
 		if _, err := m.Generate(prompts, opts); err != nil {
 			return err
 		}
-		t, err := medianTime(max(1, *reps-1), func() error { _, err := m.Generate(prompts, opts); return err })
+		t, err := bench.Median(max(1, *reps-1), func() error { _, err := m.Generate(prompts, opts); return err })
 		if err != nil {
 			return err
 		}
 		goFig.Generate[strconv.Itoa(b)] = float64(b**newTokens) / t
-		goFig.PhasePeakMB[strconv.Itoa(b)] = peakRSSMB()
+		goFig.PhasePeakMB[strconv.Itoa(b)] = bench.PeakRSSMB()
 		fmt.Fprintf(os.Stderr, "go: generation at batch %d: %.1f tokens/s\n", b, goFig.Generate[strconv.Itoa(b)])
 	}
 	goFig.PeakRSSMB = loadPeak
@@ -125,7 +112,7 @@ func runBench(ctx context.Context, args []string) error {
 	goFig.ExtractGFLOPS = goFig.Extract * perToken / 1e9
 	m.Close()
 
-	var ref *benchFigures
+	var ref *bench.EngineFigures
 	if *python != "" {
 		fmt.Fprintln(os.Stderr, "reference: running transformers on the same work...")
 		cmd := exec.CommandContext(ctx, *python, "tools/reference/bench_transformers.py", m.Resolved.Path,
@@ -137,14 +124,14 @@ func runBench(ctx context.Context, args []string) error {
 			return fmt.Errorf("reference run failed: %w", err)
 		}
 		lines := bytes.Split(bytes.TrimSpace(outJSON), []byte("\n"))
-		ref = &benchFigures{}
+		ref = &bench.EngineFigures{}
 		if err := json.Unmarshal(lines[len(lines)-1], ref); err != nil {
 			return fmt.Errorf("reference output: %w", err)
 		}
 	}
-	section := benchSection(goFig, ref, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
+	section := bench.EngineSection(goFig, ref, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
 	fmt.Print(section)
-	return replaceSection(*out, *sectionName, section)
+	return bench.ReplaceSection(*out, *sectionName, section)
 }
 
 // benchFlags are the flags bench and bench-quantize share: the model, the extraction benchmark
@@ -192,143 +179,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func medianTime(reps int, fn func() error) (float64, error) {
-	var ts []float64
-	for range reps {
-		start := time.Now()
-		if err := fn(); err != nil {
-			return 0, err
-		}
-		ts = append(ts, time.Since(start).Seconds())
-	}
-	slices.Sort(ts)
-	return ts[len(ts)/2], nil
-}
-
-// resetPeakRSS restarts the peak resident set (VmHWM) from the current one (Linux clear_refs 5),
-// so that a phase's own peak can be read after it: a process keeps the programs compiled and the
-// memory freed by earlier phases, and the whole-run peak alone would hide which phase needs what.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSSMB reads the process's peak resident set (VmHWM) from /proc.
-func peakRSSMB() float64 { return procStatusMB("VmHWM:") }
-
-// procStatusMB reads one kB field of /proc/self/status ("VmHWM:", "VmRSS:") in MB.
-func procStatusMB(field string) float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
-			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-func benchSection(g benchFigures, r *benchFigures, batches []int, texts, textTokens, layer, newTokens, reps int, model string) string {
-	var b strings.Builder
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "## Engine: %s\n\nMeasured %s by `emotion-probes bench` on %s; %d CPU cores; load average at the end: %s.\n",
-		g.Tool, time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Fprintf(&b, "Medians of %d runs. Extraction: %d texts of %d tokens through layer %d, batches of 8. Generation: %d new\n"+
-		"tokens per sequence (temperature 0.8, top-p 0.95, top-k 64), prompt of 20 tokens.\n\n", reps, texts, textTokens, layer, newTokens)
-	refCol := func(v float64) string {
-		if r == nil {
-			return "not run"
-		}
-		return fmt.Sprintf("%.1f", v)
-	}
-	refMB := func(v float64) string {
-		if r == nil || v == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.0f", v)
-	}
-	ratio := func(a, v float64) string {
-		if r == nil || v == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2fx", a/v)
-	}
-	refTool := "transformers (not run: pass --python)"
-	if r != nil {
-		refTool = r.Tool
-	}
-	fmt.Fprintf(&b, "| | %s | %s | ratio | peak MB, ours | peak MB, reference |\n|---|---|---|---|---|---|\n", g.Tool, refTool)
-	var rv, rp float64
-	row := func(label, phase string, v float64) {
-		if r != nil {
-			rp = r.PhasePeakMB[phase]
-		}
-		fmt.Fprintf(&b, "| %s | %.1f | %s | %s | %.0f | %s |\n", label, v, refCol(rv), ratio(v, rv), g.PhasePeakMB[phase], refMB(rp))
-	}
-	if r != nil {
-		rv = r.Extract
-	}
-	row("extraction, tokens/s", "extract", g.Extract)
-	for _, bs := range batches {
-		k := strconv.Itoa(bs)
-		if r != nil {
-			rv = r.Generate[k]
-		}
-		row(fmt.Sprintf("generation at batch %d, new tokens/s", bs), k, g.Generate[k])
-	}
-	if r != nil {
-		rv = r.PeakRSSMB
-	}
-	fmt.Fprintf(&b, "| peak resident memory of the whole run, MB | %.0f | %s | %s | | |\n", g.PeakRSSMB, refCol(rv), ratio(g.PeakRSSMB, rv))
-	b.WriteString("\n*Peak MB* is each phase's peak resident set, VmHWM restarted from the current resident set before it (rows\n" +
-		"run in order in one process, so a row still holds what the rows above left: their compiled programs, and\n" +
-		"memory freed but kept by the allocator). The last row is the whole run's peak, loading included.\n")
-	fmt.Fprintf(&b, "\nExtraction does about %.1f GFLOP/s of matrix work", g.ExtractGFLOPS)
-	if r != nil && r.SgemmGFLOPS > 0 {
-		fmt.Fprintf(&b, ", %.0f%% of this machine's float32 peak as numpy's sgemm measured it in the same run (%.0f GFLOP/s)", 100*g.ExtractGFLOPS/r.SgemmGFLOPS, r.SgemmGFLOPS)
-	}
-	b.WriteString(".\n")
-	return b.String()
-}
-
-// replaceSection rewrites the part of path between <!-- NAME:begin --> and <!-- NAME:end -->
-// (appending it when absent), so each bench command owns its own section.
-func replaceSection(path, name, body string) error {
-	begin, end := "<!-- "+name+":begin -->", "<!-- "+name+":end -->"
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(old)
-	if text == "" {
-		text = "# Benchmarks\n\nFigures measured on this project's machines, side by side with the reference tool in the same run.\n" +
-			"These machines are noisy: read medians and ratios, not single numbers. Each section is rewritten by the\ncommand named in it.\n"
-	}
-	block := begin + "\n" + body + end
-	i, j := strings.Index(text, begin), strings.Index(text, end)
-	if i >= 0 && j > i {
-		text = text[:i] + block + text[j+len(end):]
-	} else {
-		text = strings.TrimRight(text, "\n") + "\n\n" + block + "\n"
-	}
-	return checkpoint.WriteFileAtomic(path, []byte(text))
-}
-
 func init() {
 	register(command{name: "bench-quantize", args: "[--model default] [--backends go,auto] [--texts 16] [--out BENCHMARKS.md]",
 		summary: "measure memory and speed of model.quantize none/8bit/4bit and write BENCHMARKS.md", run: runBenchQuantize})
-}
-
-// quantFigures is one (backend, quantize) run of bench-quantize, measured in a process of its own.
-type quantFigures struct {
-	Backend, Quantize, Stored string
-	WeightMB, Bits            float64 // the weights' bytes on the backend, and bits per weight
-	RSSBeforeMB, RSSLoadedMB  float64 // VmRSS before and after loading (backend started before both)
-	HeapLoadedMB              float64 // Go heap in use after loading
-	PeakMB                    float64 // VmHWM at the end: loading and extraction, expansions included
-	Extract                   float64 // tokens/s
 }
 
 func runBenchQuantize(ctx context.Context, args []string) error {
@@ -357,7 +210,7 @@ func runBenchQuantize(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var figs []quantFigures
+	var figs []bench.QuantFigures
 	seen := map[string]bool{}
 	for _, b := range strings.Split(*backends, ",") {
 		b = lm.ResolveBackend(strings.TrimSpace(b), hub.XLAPluginDirs()...)
@@ -378,7 +231,7 @@ func runBenchQuantize(ctx context.Context, args []string) error {
 			if err != nil {
 				return fmt.Errorf("bench-quantize: %s, quantize %s: %w", b, q, err)
 			}
-			var f quantFigures
+			var f bench.QuantFigures
 			if err := json.Unmarshal(outJSON, &f); err != nil {
 				return fmt.Errorf("bench-quantize: %s, quantize %s: output %q: %w", b, q, outJSON, err)
 			}
@@ -389,13 +242,13 @@ func runBenchQuantize(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	section := benchQuantizeSection(figs, r.Describe(), *texts, *textTokens, *layer, *reps)
+	section := bench.QuantizeSection(figs, r.Describe(), *texts, *textTokens, *layer, *reps)
 	fmt.Print(section)
-	return replaceSection(*out, *sectionName, section)
+	return bench.ReplaceSection(*out, *sectionName, section)
 }
 
 // benchQuantizeOne loads the model with one setting and measures it.
-func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer, reps int) (*quantFigures, error) {
+func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer, reps int) (*bench.QuantFigures, error) {
 	// Start the backend first (XLA maps its plugin, 260 MB of code), so that the resident set
 	// measured around loading holds the weights and not the backend's own start-up.
 	b, err := lm.NewBackend(backend)
@@ -403,13 +256,13 @@ func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer,
 		return nil, err
 	}
 	defer b.Finalize()
-	before := settledRSSMB()
+	before := bench.SettledRSSMB()
 	m, err := loadModelQuantized(model, backend, quantize)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
-	f := &quantFigures{Backend: backend, Quantize: quantize, Stored: m.Quantization(), RSSBeforeMB: before, RSSLoadedMB: settledRSSMB()}
+	f := &bench.QuantFigures{Backend: backend, Quantize: quantize, Stored: m.Quantization(), RSSBeforeMB: before, RSSLoadedMB: bench.SettledRSSMB()}
 	if strings.HasPrefix(backend, "xla:/") {
 		f.Backend = "xla (CPU plugin)"
 	}
@@ -423,41 +276,13 @@ func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer,
 	if err := extract(); err != nil { // compile and warm up
 		return nil, err
 	}
-	t, err := medianTime(reps, extract)
+	t, err := bench.Median(reps, extract)
 	if err != nil {
 		return nil, err
 	}
 	f.Extract = float64(texts*textTokens) / t
-	f.PeakMB = peakRSSMB()
+	f.PeakMB = bench.PeakRSSMB()
 	fmt.Fprintf(os.Stderr, "  %s: %.1f MB of weights (%.2f bits/weight), resident %+.0f MB, %.0f tokens/s\n",
 		f.Stored, f.WeightMB, f.Bits, f.RSSLoadedMB-f.RSSBeforeMB, f.Extract)
 	return f, nil
-}
-
-// settledRSSMB is the resident set (VmRSS) after a garbage collection that returns freed memory to
-// the system, so that buffers dropped while loading are not counted.
-func settledRSSMB() float64 {
-	runtime.GC()
-	debug.FreeOSMemory()
-	return procStatusMB("VmRSS:")
-}
-
-func benchQuantizeSection(figs []quantFigures, model string, texts, textTokens, layer, reps int) string {
-	var b strings.Builder
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "## In-graph quantization (model.quantize): memory and speed\n\nMeasured %s by `emotion-probes bench-quantize` on %s; "+
-		"%d CPU cores; load average at the end: %s.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(),
-		strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Fprintf(&b, "Each row is a fresh process. *Weights* is the bytes of the weight tensors on the backend (and bits per weight);\n"+
-		"*resident* is the growth of the process's resident set (VmRSS, after a GC that returns freed memory) from just before\n"+
-		"loading (backend already started) to just after; *peak* is VmHWM at the end, after extraction, which includes the\n"+
-		"float32 expansions made inside the graph; *Go heap* is HeapInuse after loading. Extraction: %d texts of %d tokens\n"+
-		"through layer %d, batches of 8, median of %d runs.\n\n", texts, textTokens, layer, reps)
-	b.WriteString("| backend | quantize | stored as | weights, MB | bits/weight | resident, MB | Go heap, MB | peak, MB | extraction, tokens/s |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
-	for _, f := range figs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f |\n", f.Backend, f.Quantize, f.Stored,
-			f.WeightMB, f.Bits, f.RSSLoadedMB-f.RSSBeforeMB, f.HeapLoadedMB, f.PeakMB, f.Extract)
-	}
-	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emotion-probes/emotion-probes/pkg/support/bench"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
 
@@ -37,7 +38,7 @@ func TestWorkersSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := workersSection(cfg, "config/bench-workers.yaml", []workersRun{
+	s := bench.WorkersSection(cfg, "config/bench-workers.yaml", []bench.WorkersRun{
 		{Workers: 1, Wall: 120 * time.Second, Kept: 8, Attempts: 12},
 		{Workers: 2, Wall: 80 * time.Second, Kept: 8, Attempts: 12},
 	})

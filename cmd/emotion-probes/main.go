@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 )
 
 // command is one subcommand.
@@ -66,8 +68,8 @@ cores), medium (20 emotions x 100 topics x 12 stories), default (171 x 100 x 12,
 func main() {
 	// GoMLX's XLA backend may try to download a plugin when asked for one it lacks; this tool
 	// never downloads behind the user's back: a missing backend is an error.
-	if os.Getenv("GOMLX_NO_AUTO_INSTALL") == "" {
-		os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
+	if env.Get(env.GoMLXNoAutoInstall) == "" {
+		os.Setenv(env.GoMLXNoAutoInstall, "1")
 	}
 	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
 		usage()

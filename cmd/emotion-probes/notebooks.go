@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
 )
 
@@ -67,7 +68,7 @@ func runNotebooks(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s; executed notebooks go to %s\n", len(selected), *cfgPath, *out)
 	err = jupyter.Run(ctx, jupyter.Options{
 		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html,
-		Env:      map[string]string{"EMOTION_PROBES_CONFIG": absCfg, "EMOTION_PROBES_ROOT": root},
+		Env:      map[string]string{env.Config: absCfg, env.Root: root},
 		Progress: os.Stderr,
 	})
 	if err != nil {

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
@@ -24,7 +19,9 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
+	"github.com/emotion-probes/emotion-probes/pkg/support/workers"
 )
 
 // The method's stages, one command each; run-all chains them.
@@ -76,28 +73,8 @@ func shardOf(flagValue string) (int, int, error) {
 		}
 		return parse(i, n, "--shard")
 	}
-	if id := os.Getenv("SLURM_ARRAY_TASK_ID"); id != "" {
-		// A partial resubmission (sbatch --array=7) sees a count of 1: the run's own shard count,
-		// when given, is the one to trust.
-		if n := os.Getenv("EMOTION_PROBES_NUM_SHARDS"); n != "" {
-			return parse(id, n, "SLURM_ARRAY_TASK_ID/EMOTION_PROBES_NUM_SHARDS")
-		}
-		n := os.Getenv("SLURM_ARRAY_TASK_COUNT")
-		if lo := os.Getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
-			a, _ := strconv.Atoi(id)
-			b, _ := strconv.Atoi(lo)
-			id = strconv.Itoa(a - b)
-		}
-		return parse(id, n, "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT")
-	}
-	if id := os.Getenv("JOB_COMPLETION_INDEX"); id != "" {
-		n := os.Getenv("EMOTION_PROBES_NUM_SHARDS")
-		if n == "" {
-			return 0, 0, fmt.Errorf("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but not EMOTION_PROBES_NUM_SHARDS: set it to the Job's completions, or pass --shard i/n")
-		}
-		return parse(id, n, "JOB_COMPLETION_INDEX/EMOTION_PROBES_NUM_SHARDS")
-	}
-	return 0, 1, nil
+	i, n, _, err := env.SchedulerShard()
+	return i, n, err
 }
 
 // stageRun is what a stage needs: the config, the parsed flags, and the model loaded on demand.
@@ -442,8 +419,8 @@ func merging(stage string) bool {
 	return false
 }
 
-// runWorkers runs `run-all --shard i/n` in n subprocesses of this binary, with their output
-// prefixed by the worker index, and waits for all of them.
+// runWorkers runs `run-all --shard i/n` in n subprocesses of this binary (package workers) and waits
+// for all of them.
 func runWorkers(ctx context.Context, args []string, n int, pinGPU bool, stages string) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -461,58 +438,16 @@ func runWorkers(ctx context.Context, args []string, n int, pinGPU bool, stages s
 		}
 		keep = append(keep, a)
 	}
-	errs := make(chan error, n)
-	for i := range n {
-		cmd := exec.CommandContext(ctx, self, append(append([]string{"run-all"}, keep...),
-			"--quiet", "--stages", stages, "--shard", fmt.Sprintf("%d/%d", i, n))...)
-		cmd.Env = os.Environ()
-		if pinGPU {
-			cmd.Env = append(cmd.Env, fmt.Sprintf("CUDA_VISIBLE_DEVICES=%d", i))
-		}
-		prefix := fmt.Sprintf("[worker %d/%d] ", i, n)
-		cmd.Stdout = &prefixWriter{w: os.Stderr, prefix: prefix}
-		cmd.Stderr = cmd.Stdout
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "%sstarted (pid %d)\n", prefix, cmd.Process.Pid)
-		go func() {
-			if err := cmd.Wait(); err != nil {
-				errs <- fmt.Errorf("worker %d/%d failed (%v): rerun it alone with `emotion-probes run-all --config ... --shard %d/%d`, then run-all again to merge", i, n, err, i, n)
-				return
-			}
-			errs <- nil
-		}()
+	opts := workers.Options{
+		Args: func(i int) []string {
+			return append(append([]string{"run-all"}, keep...), "--quiet", "--stages", stages, "--shard", fmt.Sprintf("%d/%d", i, n))
+		},
+		Redo: func(i int) string {
+			return fmt.Sprintf("rerun it alone with `emotion-probes run-all --config ... --shard %d/%d`, then run-all again to merge", i, n)
+		},
 	}
-	var failed []error
-	for range n {
-		if err := <-errs; err != nil {
-			failed = append(failed, err)
-		}
+	if pinGPU {
+		opts.Env = func(i int) []string { return []string{fmt.Sprintf("CUDA_VISIBLE_DEVICES=%d", i)} }
 	}
-	return errors.Join(failed...)
-}
-
-// prefixWriter writes each line with a prefix; lines from several workers interleave whole.
-type prefixWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	for {
-		i := bytes.IndexAny(p.buf, "\n\r")
-		if i < 0 {
-			return len(b), nil
-		}
-		if i > 0 {
-			fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
-		}
-		p.buf = p.buf[i+1:]
-	}
+	return workers.Run(ctx, self, n, opts)
 }

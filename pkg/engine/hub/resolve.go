@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 )
 
 // Kind says what form a resolved model takes on disk.
@@ -107,7 +109,7 @@ func (o Options) withDefaults() Options {
 	if o.HFCacheDir == "" {
 		o.HFCacheDir = HFCacheDir()
 	}
-	if v := os.Getenv("HF_HUB_OFFLINE"); v == "1" || strings.EqualFold(v, "true") {
+	if env.Offline() {
 		o.Offline = true
 	}
 	if o.Client == nil {
@@ -122,7 +124,7 @@ func (o Options) withDefaults() Options {
 		o.PyPIURL = "https://pypi.org"
 	}
 	if o.HFEndpoint == "" {
-		o.HFEndpoint = os.Getenv("HF_ENDPOINT")
+		o.HFEndpoint = env.Get(env.HFEndpoint)
 	}
 	if o.HFEndpoint == "" {
 		o.HFEndpoint = "https://huggingface.co"
@@ -130,7 +132,7 @@ func (o Options) withDefaults() Options {
 	o.PyPIURL = strings.TrimRight(o.PyPIURL, "/")
 	o.HFEndpoint = strings.TrimRight(o.HFEndpoint, "/")
 	if o.HFToken == "" {
-		o.HFToken = os.Getenv("HF_TOKEN")
+		o.HFToken = env.Get(env.HFToken)
 	}
 	if o.Revision == "" {
 		o.Revision = "main"
@@ -145,7 +147,7 @@ func (o Options) withDefaults() Options {
 // DefaultCacheDir is where the built-in default model is kept: $EMOTION_PROBES_CACHE, else
 // ~/.cache/emotion-probes/models (os.UserCacheDir's folder on other systems).
 func DefaultCacheDir() string {
-	if d := os.Getenv("EMOTION_PROBES_CACHE"); d != "" {
+	if d := env.Get(env.Cache); d != "" {
 		return d
 	}
 	if d, err := os.UserCacheDir(); err == nil {
@@ -157,10 +159,10 @@ func DefaultCacheDir() string {
 // HFCacheDir is the Hugging Face hub cache as huggingface_hub finds it: $HF_HUB_CACHE, else $HF_HOME/hub,
 // else ~/.cache/huggingface/hub.
 func HFCacheDir() string {
-	if d := os.Getenv("HF_HUB_CACHE"); d != "" {
+	if d := env.Get(env.HFHubCache); d != "" {
 		return d
 	}
-	if d := os.Getenv("HF_HOME"); d != "" {
+	if d := env.Get(env.HFHome); d != "" {
 		return filepath.Join(d, "hub")
 	}
 	if home, err := os.UserHomeDir(); err == nil {

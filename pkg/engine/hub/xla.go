@@ -3,6 +3,8 @@ package hub
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 )
 
 // XLAPluginDirs lists the folders where kernel-setup/xla-cpu.sh may have installed XLA's CPU PJRT
@@ -10,10 +12,10 @@ import (
 // $EMOTION_PROBES_ROOT (the notebooks' kernel sets it), the working directory and its parent.
 func XLAPluginDirs() []string {
 	var dirs []string
-	if d := os.Getenv("EMOTION_PROBES_XLA_DIR"); d != "" {
+	if d := env.Get(env.XLADir); d != "" {
 		dirs = append(dirs, d)
 	}
-	if root := os.Getenv("EMOTION_PROBES_ROOT"); root != "" {
+	if root := env.Get(env.Root); root != "" {
 		dirs = append(dirs, filepath.Join(root, ".cache", "xla"))
 	}
 	if wd, err := os.Getwd(); err == nil {

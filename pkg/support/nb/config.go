@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 )
 
 // ConfigEnv is the environment variable that names the config file the notebooks run on. The headless
 // runner (`emotion-probes notebooks run --config C`) sets it to C's absolute path.
-const ConfigEnv = "EMOTION_PROBES_CONFIG"
+const ConfigEnv = env.Config
 
 // DefaultConfig is the config used when ConfigEnv is unset, relative to the notebook's folder: the tiny
 // smoke-test config, which runs every stage in minutes on a laptop.
@@ -21,7 +22,7 @@ const DefaultConfig = "../config/tiny.yaml"
 // value of $EMOTION_PROBES_CONFIG, or DefaultConfig relative to the notebook's folder ($GONB_DIR, which
 // GoNB sets, else the working directory).
 func ConfigPath() (path, source string) {
-	return configPath(os.Getenv, mustGetwd())
+	return configPath(env.Get, mustGetwd())
 }
 
 func configPath(getenv func(string) string, cwd string) (path, source string) {
@@ -31,7 +32,7 @@ func configPath(getenv func(string) string, cwd string) (path, source string) {
 		}
 		return filepath.Clean(p), "$" + ConfigEnv
 	}
-	dir := getenv("GONB_DIR")
+	dir := getenv(env.GoNBDir)
 	if dir == "" {
 		dir = cwd
 	}
