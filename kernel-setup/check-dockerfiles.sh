@@ -42,11 +42,15 @@ has tools/tools.go '_ "github.com/janpfeifer/gonb"' "tools.go keeps GoNB in tool
 has tools/tools.go '_ "golang.org/x/tools/cmd/goimports"' "tools.go keeps goimports in tools/go.mod"
 
 # The Makefile's build environment, which setup.sh writes into kernel.json.
-for kv in GOEXPERIMENT:simd GOMLX_NO_AUTO_INSTALL:1 GOFLAGS:-mod=mod; do
+for kv in GOEXPERIMENT:simd GOMLX_NO_AUTO_INSTALL:1; do
 	k="${kv%%:*}" v="${kv#*:}"
 	has Makefile "export ${k} := ${v}" "Makefile build environment"
 	has kernel-setup/setup.sh "\"${k}\": \"${v}\"" "kernel.json env written by setup.sh"
 done
+has Makefile "export GOFLAGS := -mod=mod" "Makefile build environment"
+# The kernel's workspace (--go_work) refuses -mod=mod: kernel.json empties GOFLAGS.
+has kernel-setup/setup.sh '"GOFLAGS": ""' "kernel.json empties GOFLAGS for the Go workspace"
+has kernel-setup/setup.sh '--go_work="${root}"' "notebooks import the checkout through GoNB's Go workspace"
 has kernel-setup/setup.sh '"EMOTION_PROBES_ROOT": root' "notebooks find the checkout through EMOTION_PROBES_ROOT"
 has Makefile "kernel-setup/setup.sh --lab" "make lab runs the setup script"
 

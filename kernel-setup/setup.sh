@@ -24,8 +24,13 @@
 #     GOEXPERIMENT=simd is a build-time setting that GoMLX's fast CPU kernels
 #     need; without it the notebooks run, slowly, and miss the build cache that
 #     `make build` filled. GOMLX_NO_AUTO_INSTALL=1 stops GoMLX from trying to
-#     download an XLA plugin. EMOTION_PROBES_ROOT lets the first cell of a
-#     notebook point its module at this checkout wherever the notebook lives.
+#     download an XLA plugin. EMOTION_PROBES_ROOT tells the notebooks where the
+#     checkout is (XLA's plugin is looked for below it).
+#   - The kernel starts every notebook in a Go workspace that holds this
+#     checkout (GoNB's --go_work), so a cell imports the project's packages with
+#     no set-up cell. Go refuses -mod=mod in a workspace, so kernel.json sets
+#     GOFLAGS to empty: the Makefile's GOFLAGS=-mod=mod, inherited by a kernel
+#     that `make test` starts, would otherwise stop every cell.
 #   - The kernel spec records absolute paths (the gonb binary, this checkout):
 #     re-run this script after moving the repository or on a new machine.
 set -euo pipefail
@@ -104,9 +109,10 @@ install_kernel() {
 	mkdir -p "$data_dir"
 	# --raw_error: compiler errors as plain text, readable in nbconvert output and logs.
 	# --force_deps: gopls is optional and not built here.
+	# --go_work: every notebook's Go module sits in a workspace with this checkout.
 	# PATH puts bin/ first so that GoNB finds goimports when it checks for it.
 	PATH="${root}/bin:${PATH}" JUPYTER_DATA_DIR="$data_dir" \
-		"${root}/bin/gonb" --install --raw_error --force_deps --logtostderr 2>"$log" ||
+		"${root}/bin/gonb" --install --raw_error --force_deps --go_work="${root}" --logtostderr 2>"$log" ||
 		die "gonb --install failed for ${data_dir}; its log: ${log}"
 	[[ -f "$spec" ]] || die "gonb --install wrote no ${spec}; its log: ${log}"
 	rm -f "$log"
@@ -134,7 +140,7 @@ k["display_name"] = "Go (gonb, emotion-probes)"
 k.setdefault("env", {}).update({
     "GOEXPERIMENT": "simd",
     "GOMLX_NO_AUTO_INSTALL": "1",
-    "GOFLAGS": "-mod=mod",
+    "GOFLAGS": "",
     "PATH": ":".join(dirs),
     "EMOTION_PROBES_ROOT": root,
 })
