@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -131,3 +132,12 @@ func (b *Book) Complete(paths []string, blank func() Unit) error {
 
 // CorpusVersion names the checks applied to corpus rows; it is part of the stage's fingerprint.
 const CorpusVersion = "corpus-v1"
+
+// Stopped wraps the error that ended a run early; a cancelled or timed-out context says how far the run got
+// (of total units, named units: "pairs", "topics") and that a rerun resumes.
+func (b *Book) Stopped(err error, total int, units string) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: stopped after %d of %d %s (rerun to resume): %w", b.stage.Name(), b.Summary.Units, total, units, err)
+	}
+	return fmt.Errorf("%s: %w", b.stage.Name(), err)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
 
 // The top-up loop shared by the generation stages (package stories and package neutral).
@@ -103,4 +104,17 @@ func Drive(ctx context.Context, eng Engine, jobs []Job, opts DriveOptions) error
 		}
 	}
 	return nil
+}
+
+// DriveSettings is the part of DriveOptions a config fixes: sampling, completion length, the model's stop
+// tokens and the batch size. The caller adds Finished.
+func DriveSettings(g config.Generation, eng Engine) DriveOptions {
+	return DriveOptions{
+		Generate: lm.GenerateOptions{
+			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
+			MaxNewTokens: g.MaxNewTokens,
+			StopTokens:   eng.StopTokens(),
+		},
+		RoundSize: g.BatchSize,
+	}
 }

@@ -2,7 +2,6 @@ package neutral
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -99,28 +98,18 @@ func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts gene
 		})
 	}
 	book.Track(bar, len(mine)*g.NeutralPerTopic)
-	err = generate.Drive(ctx, eng, jobs, generate.DriveOptions{
-		Generate: lm.GenerateOptions{
-			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
-			MaxNewTokens: g.MaxNewTokens,
-			StopTokens:   eng.StopTokens(),
-		},
-		RoundSize: g.BatchSize,
-		Finished: func(j generate.Job) error {
-			u := &j.(*job).unit
-			u.sortByAttempt()
-			if err := book.Write(unitPath(u.Topic), u); err != nil {
-				return err
-			}
-			bar.Note(fmt.Sprintf("%d/%d topics", book.Summary.Units, len(mine)))
-			return nil
-		},
-	})
-	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return book.Summary, fmt.Errorf("neutral: stopped after %d of %d topics (rerun to resume): %w", book.Summary.Units, len(mine), err)
+	drive := generate.DriveSettings(g, eng)
+	drive.Finished = func(j generate.Job) error {
+		u := &j.(*job).unit
+		u.sortByAttempt()
+		if err := book.Write(unitPath(u.Topic), u); err != nil {
+			return err
 		}
-		return book.Summary, fmt.Errorf("neutral: %w", err)
+		bar.Note(fmt.Sprintf("%d/%d topics", book.Summary.Units, len(mine)))
+		return nil
+	}
+	if err := generate.Drive(ctx, eng, jobs, drive); err != nil {
+		return book.Summary, book.Stopped(err, len(mine), "topics")
 	}
 	return book.Summary, book.Complete(paths(all), func() generate.Unit { return &Unit{} })
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -116,27 +115,17 @@ func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts gene
 		}
 	}
 	book.Track(bar, len(mine)*g.StoriesPerTopic)
-	err = generate.Drive(ctx, eng, jobs, generate.DriveOptions{
-		Generate: lm.GenerateOptions{
-			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
-			MaxNewTokens: g.MaxNewTokens,
-			StopTokens:   eng.StopTokens(),
-		},
-		RoundSize: g.BatchSize,
-		Finished: func(j generate.Job) error {
-			u := &j.(*storyJob).unit
-			if err := book.Write(u.path(), u); err != nil {
-				return err
-			}
-			bar.Note(fmt.Sprintf("%d/%d pairs", book.Summary.Units, len(mine)))
-			return nil
-		},
-	})
-	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return book.Summary, fmt.Errorf("stories: stopped after %d of %d pairs (rerun to resume): %w", book.Summary.Units, len(mine), err)
+	drive := generate.DriveSettings(g, eng)
+	drive.Finished = func(j generate.Job) error {
+		u := &j.(*storyJob).unit
+		if err := book.Write(u.path(), u); err != nil {
+			return err
 		}
-		return book.Summary, fmt.Errorf("stories: %w", err)
+		bar.Note(fmt.Sprintf("%d/%d pairs", book.Summary.Units, len(mine)))
+		return nil
+	}
+	if err := generate.Drive(ctx, eng, jobs, drive); err != nil {
+		return book.Summary, book.Stopped(err, len(mine), "pairs")
 	}
 	return book.Summary, book.Complete(paths(all), func() generate.Unit { return &Unit{} })
 }
