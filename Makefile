@@ -38,7 +38,7 @@ lab: ## set up .venv/ (pinned JupyterLab) and open notebooks/ in JupyterLab
 build: ## build the CLI into bin/emotion-probes
 	go build -o $(BIN) ./cmd/emotion-probes
 
-test: setup build ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
+test: setup build xla ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
 	go vet ./...
 	$(BIN) config --config config/tiny.yaml > /dev/null   # fetches the default model into the cache once
 	go test -timeout 50m ./...
