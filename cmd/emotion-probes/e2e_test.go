@@ -45,6 +45,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"gonum.org/v1/gonum/mat"
 )
@@ -892,4 +893,27 @@ func TestRunAllWorkers(t *testing.T) {
 	}
 	t.Logf("%s: %.1fs", p, p.took.Seconds())
 	compareTrees(t, ref, snapshot(t, out))
+}
+
+// A second run on an output folder in use is refused at once, naming the holder, and writes nothing.
+func TestSecondRunOnTheSameFolderIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	cfg := writeConfig(t, dir, out)
+	held, err := checkpoint.Acquire(out, checkpoint.LockName(0, 1), nil) // the first run: this test process
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	p := start(t, "generate-stories", "--config", cfg, "--quiet")
+	if err := p.wait(); err == nil || !strings.Contains(p.out.String(), "in use by another run") ||
+		!strings.Contains(p.out.String(), fmt.Sprintf("PID %d", os.Getpid())) {
+		t.Fatalf("%s: err %v, output:\n%s\nwant a refusal naming PID %d", p, err, p.out.String(), os.Getpid())
+	}
+	if p.took > 5*time.Second {
+		t.Errorf("the refusal took %v", p.took)
+	}
+	if countFiles(filepath.Join(out, stories.StageName), "*.json") > 0 {
+		t.Errorf("the refused run wrote stories")
+	}
 }

@@ -41,6 +41,12 @@ func runNotebooks(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The notebooks' cells run the stages: hold output.dir for them, as a stage command would.
+	lock, err := lockOutput(cfg, 0, 1)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	absCfg, _ := filepath.Abs(*cfgPath)
 	if *out == "" {
 		*out = filepath.Join(cfg.OutputDir(), "notebooks")

@@ -18,6 +18,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/report"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
+	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
@@ -85,7 +86,8 @@ type stageRun struct {
 	shard, count int
 	progress     progress.Options
 	model        *loadedModel
-	writer       *namedModel // stories.writer or neutral.writer, when set
+	writer       *namedModel      // stories.writer or neutral.writer, when set
+	lock         *checkpoint.Lock // this run's (or shard's) hold on output.dir
 }
 
 func (r *stageRun) loadModel() (*loadedModel, error) {
@@ -126,6 +128,7 @@ type namedModel struct {
 }
 
 func (r *stageRun) close() {
+	r.lock.Release()
 	if r.model != nil {
 		r.model.Close()
 	}
@@ -165,8 +168,20 @@ func newStageRun(ctx context.Context, sf *stageFlags) (*stageRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stageRun{ctx: ctx, cfg: cfg, force: sf.force, shard: i, count: n,
+	lock, err := lockOutput(cfg, i, n)
+	if err != nil {
+		return nil, err
+	}
+	return &stageRun{ctx: ctx, cfg: cfg, force: sf.force, shard: i, count: n, lock: lock,
 		progress: progress.Options{Quiet: sf.quiet}}, nil
+}
+
+// lockOutput takes output.dir's lock for shard i of n (see checkpoint.Acquire): one run per folder, or one
+// process per shard.
+func lockOutput(cfg *config.Config, i, n int) (*checkpoint.Lock, error) {
+	return checkpoint.Acquire(cfg.OutputDir(), checkpoint.LockName(i, n), func(msg string) {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", msg)
+	})
 }
 
 func timed(name string, fn func() error) error {
