@@ -56,11 +56,11 @@ func TestValidateTiny(t *testing.T) {
 	for _, s := range rep.Sections {
 		names = append(names, s.Name)
 	}
-	if !slices.Equal(names, []string{"scenarios", "numeric_sweep"}) {
-		t.Errorf("sections %v, want scenarios and numeric_sweep", names)
+	if !slices.Equal(names, []string{"scenarios", "scenarios_message", "numeric_sweep"}) {
+		t.Errorf("sections %v, want scenarios, scenarios_message and numeric_sweep", names)
 	}
 	for _, f := range []string{"report.md", "figures/confusion_cosine.png", "figures/layer_sweep_accuracy.png",
-		"figures/pc1_vs_valence.png", "figures/scenarios.png", "figures/numeric_sweep.html", "sweep/activations/emotions/complete.json"} {
+		"figures/pc1_vs_valence.png", "figures/scenarios.png", "figures/scenarios_message.png", "figures/numeric_sweep.html", "sweep/activations/emotions/complete.json"} {
 		if _, err := os.Stat(filepath.Join(out, validate.Folder, f)); err != nil {
 			t.Errorf("missing: %v", err)
 		}

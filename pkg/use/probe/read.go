@@ -43,6 +43,59 @@ func userTurns(m *lm.Model, layer int, msgs []string) ([][]float64, string, erro
 	return states, m.Tokenizer.Decode([]int{last}, false), nil
 }
 
+// messageStates reads each message alone, as the activations stage reads a story (raw text, BOS first), and
+// returns its mean state at layer over its own positions 1..n-1 (a message is shorter than token_offset, so
+// all of it counts, as ScoreText does for a short text). The read token is "" : there is none.
+func messageStates(m *lm.Model, layer int, msgs []string) ([][]float64, error) {
+	ids := make([][]int, len(msgs))
+	for i, msg := range msgs {
+		ids[i] = m.ReadingTokens(msg)
+		if len(ids[i]) < 2 {
+			return nil, fmt.Errorf("probe: scenario %d (%q) has no tokens besides the BOS", i+1, excerpt(msg))
+		}
+	}
+	states := make([][]float64, 0, len(msgs))
+	for start := 0; start < len(ids); start += readBatch {
+		group := ids[start:min(start+readBatch, len(ids))]
+		hs, err := m.HiddenStates(group, []int{layer})
+		if err != nil {
+			return nil, fmt.Errorf("probe: reading the messages: %w", err)
+		}
+		for b, p := range group {
+			mean := make([]float64, hs.D)
+			for t := 1; t < len(p); t++ {
+				for j, x := range hs.At(0, b, t) {
+					mean[j] += float64(x) / float64(len(p)-1)
+				}
+			}
+			states = append(states, mean)
+		}
+	}
+	return states, nil
+}
+
+// readMessages reads msgs where read says (ReadHeader when empty) and returns their states, the token read
+// ("" for ReadMessage) and the read used.
+func readMessages(m *lm.Model, layer int, msgs []string, read Read) ([][]float64, string, Read, error) {
+	switch read {
+	case ReadHeader, "":
+		states, tok, err := userTurns(m, layer, msgs)
+		return states, tok, ReadHeader, err
+	case ReadMessage:
+		states, err := messageStates(m, layer, msgs)
+		return states, "", ReadMessage, err
+	}
+	return nil, "", read, fmt.Errorf("probe: read = %q: want %q or %q", read, ReadHeader, ReadMessage)
+}
+
+// where says in words where prompts were read, for the results' String.
+func where(read Read, tok string) string {
+	if read == ReadMessage {
+		return "as the stories were (the message alone, mean over its tokens)"
+	}
+	return fmt.Sprintf("at %q (the end of the assistant's header)", tok)
+}
+
 // projectAll centres the states as opts says and returns their cosines with the vectors [N][E].
 func projectAll(p *projector, states [][]float64, opts Options) [][]float64 {
 	if opts.CenterOnSet {
@@ -73,14 +126,27 @@ type ScenarioResult struct {
 	// Top1 and Top3 are the fractions of scenarios whose emotion ranks first, or in the first three;
 	// Chance1 = 1/E and Chance3 = min(3, E)/E are what random rankings would give.
 	Top1, Top3, Chance1, Chance3 float64
-	ReadToken                    string // the token read, e.g. "\n" (end of "<|im_start|>assistant\n")
+	ReadToken                    string // the token read, e.g. "\n" (end of "<|im_start|>assistant\n"); "" for ReadMessage
+	Read                         Read   // where the scenarios were read
 	Centering                    string // "story mean", "set mean" or "none"
 	Layer                        int
 }
 
-// ReadScenarios reads the scenarios (see userTurns for where), scores them on every vector, and measures the
-// diagonal: how often a scenario's own emotion ranks first (top-1) and in the first three (top-3). Scenarios
-// whose emotion has no vector are skipped and listed in Skipped.
+// Read is where a scenario is read.
+type Read string
+
+const (
+	// ReadHeader formats the message as a user turn and reads the end of the assistant's header (userTurns):
+	// the paper's position, where the model has read the message and is about to answer.
+	ReadHeader Read = "header"
+	// ReadMessage reads the message alone, as the stories were read, averaged over its tokens
+	// (messageStates): what the text itself carries, whatever the model makes of it by the header.
+	ReadMessage Read = "message"
+)
+
+// ReadScenarios reads the scenarios where opts.Read says (ReadHeader by default), scores them on every vector,
+// and measures the diagonal: how often a scenario's own emotion ranks first (top-1) and in the first three
+// (top-3). Scenarios whose emotion has no vector are skipped and listed in Skipped.
 func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (*ScenarioResult, error) {
 	p, err := newProjector(m, set, opts.Center)
 	if err != nil {
@@ -100,11 +166,11 @@ func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (
 		return nil, fmt.Errorf("probe: no scenario has an emotion among the vectors' %d (%s): add scenarios for them",
 			len(set.Emotions), strings.Join(set.Emotions, ", "))
 	}
-	states, tok, err := userTurns(m, set.Layer, msgs)
+	states, tok, read, err := readMessages(m, set.Layer, msgs, opts.Read)
 	if err != nil {
 		return nil, err
 	}
-	r.ReadToken = tok
+	r.ReadToken, r.Read = tok, read
 	r.Cosine = projectAll(p, states, opts)
 	e := float64(len(set.Emotions))
 	r.Chance1, r.Chance3 = 1/e, min(3, e)/e
@@ -163,7 +229,7 @@ func (r *ScenarioResult) Heatmap() (drawing.Figure, error) {
 // String is a text table: per scenario, its emotion, the rank of that emotion and the top 3.
 func (r *ScenarioResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "implicit scenarios, layer %d, read at %q, centring: %s\n", r.Layer, r.ReadToken, r.Centering)
+	fmt.Fprintf(&b, "implicit scenarios, layer %d, read %s, centring: %s\n", r.Layer, where(r.Read, r.ReadToken), r.Centering)
 	for i, s := range r.Scenarios {
 		top := Rank(r.Emotions, r.Cosine[i])
 		var names []string
@@ -193,6 +259,7 @@ type SweepResult struct {
 	Skipped   []string    // those that have none
 	Scores    [][]float64 // [len(Emotions)][len(Spec.Values)]
 	ReadToken string
+	Read      Read // where the prompts were read
 	Centering string
 	Layer     int
 }
@@ -225,11 +292,11 @@ func Sweep(m *lm.Model, set *vectors.Set, s SweepSpec, opts Options) (*SweepResu
 	for i, x := range s.Values {
 		msgs[i] = s.Text(x)
 	}
-	states, tok, err := userTurns(m, set.Layer, msgs)
+	states, tok, read, err := readMessages(m, set.Layer, msgs, opts.Read)
 	if err != nil {
 		return nil, err
 	}
-	r.ReadToken = tok
+	r.ReadToken, r.Read = tok, read
 	cos := projectAll(p, states, opts)
 	r.Scores = make([][]float64, len(cols))
 	for k, j := range cols {
@@ -255,7 +322,7 @@ func (r *SweepResult) Figure() (drawing.Figure, error) {
 // String is a text table: one row per value of X, one column per emotion.
 func (r *SweepResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sweep %q, layer %d, read at %q, centring: %s\n%12s", r.Spec.Template, r.Layer, r.ReadToken, r.Centering, "X")
+	fmt.Fprintf(&b, "sweep %q, layer %d, read %s, centring: %s\n%12s", r.Spec.Template, r.Layer, where(r.Read, r.ReadToken), r.Centering, "X")
 	for _, e := range r.Emotions {
 		fmt.Fprintf(&b, " %10s", e)
 	}

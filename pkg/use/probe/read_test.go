@@ -127,3 +127,41 @@ func TestSweep(t *testing.T) {
 		t.Errorf("String:\n%s", r.String())
 	}
 }
+
+// ReadMessage reads a scenario alone, as a story: the mean state over its tokens after the BOS. When each
+// emotion's vector is that mean for its own scenario (computed here, one text at a time), the diagonal is 1.
+func TestReadScenariosAsMessages(t *testing.T) {
+	m := tinyModel(t)
+	sc := []Scenario{
+		{Emotion: "sad", Text: "My dog died this morning."},
+		{Emotion: "happy", Text: "My daughter took her first steps across the whole living room!"},
+		{Emotion: "afraid", Text: "Someone is breaking in."},
+	}
+	var rows [][]float64
+	for _, s := range sc {
+		h := states(t, m, m.ReadingTokens(s.Text), 2)
+		mean := make([]float64, len(h[0]))
+		for _, r := range h[1:] {
+			for j, x := range r {
+				mean[j] += x / float64(len(h)-1)
+			}
+		}
+		rows = append(rows, mean)
+	}
+	r, err := ReadScenarios(m, setOf([]string{"sad", "happy", "afraid"}, rows, 2), sc, Options{Read: ReadMessage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if math.Abs(r.Cosine[i][i]-1) > 1e-6 || r.Rank[i] != 1 {
+			t.Errorf("scenario %d: cosine with its own vector %v, rank %d; want 1 and 1", i, r.Cosine[i][i], r.Rank[i])
+		}
+	}
+	if r.Read != ReadMessage || r.ReadToken != "" || !strings.Contains(r.String(), "as the stories were") {
+		t.Errorf("read %q at %q; String:\n%s", r.Read, r.ReadToken, r.String())
+	}
+	if _, err := ReadScenarios(m, setOf([]string{"sad"}, rows[:1], 2), sc[:1], Options{Read: "end"}); err == nil ||
+		!strings.Contains(err.Error(), `"end"`) {
+		t.Errorf("unknown read: err = %v", err)
+	}
+}

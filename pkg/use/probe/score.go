@@ -32,6 +32,8 @@ type Options struct {
 	// of Center: what the chat template and the read position share drops out, and so does anything the
 	// prompts have in common, emotion included. Transductive: a prompt's scores depend on the others.
 	CenterOnSet bool
+	// Read (ReadScenarios only): where a scenario is read; ReadHeader when empty.
+	Read Read
 	// At and TokenOffset (ScoreText only): where the text is read; TokenOffset as extraction.token_offset.
 	At          At
 	TokenOffset int
