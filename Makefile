@@ -23,7 +23,7 @@ BENCH   ?= .
 PKGS    ?= ./pkg/...
 LAB_ARGS ?=
 
-.PHONY: help setup lab build test bench xla reproduce check-docker clean
+.PHONY: help setup lab build test bench xla reproduce gpu-check check-docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -58,6 +58,9 @@ xla: ## install XLA's CPU PJRT plugin into .cache/xla/ (backend "auto" then uses
 
 reproduce: setup build xla ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
 	$(BIN) notebooks run --config $(CONFIG)
+
+gpu-check: ## on an NVIDIA GPU machine with Go: the engine's golden test on XLA CUDA, bench, the small run (kernel-setup/gpu-check.sh)
+	kernel-setup/gpu-check.sh all
 
 check-docker: ## check that the Dockerfiles agree with this Makefile and setup.sh
 	bash kernel-setup/check-dockerfiles.sh
