@@ -28,10 +28,11 @@ type Config struct {
 	TieWordEmbeddings bool // lm_head shares the embedding matrix
 	AttentionBias     bool // q/k/v projections carry biases (Qwen2)
 
-	// What the other families change; each field's zero value is the Llama behaviour.
+	// What the other families change (each family's file says which it sets); each field's zero
+	// value is the Llama behaviour.
 	HiddenAct     string  // hidden_act (hidden_activation in Gemma): "silu" (SwiGLU) or "gelu_pytorch_tanh" (GeGLU)
-	QKNorm        bool    // RMSNorm over each head's q and k before the rotation (Qwen3, Gemma 3)
-	SandwichNorms bool    // Gemma 2/3: the attention and MLP outputs are normed too before the residual add (4 norms per block)
+	QKNorm        bool    // RMSNorm over each head's q and k before the rotation (Qwen3, Gemma 3 and 4)
+	SandwichNorms bool    // Gemma: the attention and MLP outputs are normed too before the residual add (4 norms per block; the Gemma blocks always are)
 	NormPlusOne   bool    // Gemma: every RMSNorm scales by (1 + w); the checkpoint's w are stored, Load adds the 1
 	EmbedScale    float64 // the embeddings are multiplied by this (Gemma: sqrt(hidden_size), rounded to float32); 0: no scaling
 	QueryScale    float64 // attention scores are q·k times this; 0: 1/sqrt(head_dim). Gemma: query_pre_attn_scalar^-0.5
@@ -63,36 +64,16 @@ func (c Config) headDim(l int) int {
 	return c.HeadDim
 }
 
-// kvHeads is block l's number of key/value heads.
-func (c Config) kvHeads(l int) int {
-	if c.LayerKVHeads != nil {
-		return c.LayerKVHeads[l]
-	}
-	return c.NumKVHeads
-}
-
-// kvSource is the block whose keys and values block l attends over: l itself, or an earlier
-// block whose cache it shares (Gemma 4).
-func (c Config) kvSource(l int) int {
-	if c.KVSource != nil {
-		return c.KVSource[l]
-	}
-	return l
-}
-
 // sliding says whether block l is a sliding-window layer.
 func (c Config) sliding(l int) bool { return c.SlidingLayers != nil && c.SlidingLayers[l] }
 
-// hasV says whether block l projects values of its own (Gemma 4's full-attention blocks with
-// attention_k_eq_v use their keys' projection instead).
-func (c Config) hasV(l int) bool { return !(c.KEqV && !c.sliding(l)) }
-
-// ffn is block l's MLP width.
-func (c Config) ffn(l int) int {
-	if c.DoubleWideMLP && c.kvSource(l) != l {
-		return 2 * c.IntermediateSize
+// queryScale is what attention scores q·k are multiplied by, for heads of size hd: QueryScale,
+// or 1/sqrt(hd) by default.
+func (c Config) queryScale(hd int) float64 {
+	if c.QueryScale != 0 {
+		return c.QueryScale
 	}
-	return c.IntermediateSize
+	return 1 / math.Sqrt(float64(hd))
 }
 
 // Rope is one set of rotary parameters (a layer type's entry in transformers 5's rope_parameters).
@@ -150,73 +131,45 @@ func (c Config) validate(source string) error {
 	return nil
 }
 
-// supportedArchitectures are the families this package runs: the Llama family (llama.go, with
-// Qwen2's biases and Qwen3's QK-norm as flags) and Gemma 2/3 (gemma.go).
-var supportedArchitectures = map[string]bool{
-	"llama": true, "mistral": true, "qwen2": true, "qwen3": true, "gemma2": true, "gemma3_text": true, "gemma4_text": true,
+// hfConfig mirrors the fields of a Hugging Face config.json that every family reads (a family's
+// own fields are read by its file: hfConfig.decode).
+type hfConfig struct {
+	ModelType         string          `json:"model_type"`
+	NumHiddenLayers   int             `json:"num_hidden_layers"`
+	HiddenSize        int             `json:"hidden_size"`
+	IntermediateSize  int             `json:"intermediate_size"`
+	NumAttentionHeads int             `json:"num_attention_heads"`
+	NumKeyValueHeads  int             `json:"num_key_value_heads"`
+	HeadDim           int             `json:"head_dim"`
+	VocabSize         int             `json:"vocab_size"`
+	RMSNormEps        float64         `json:"rms_norm_eps"`
+	RopeTheta         float64         `json:"rope_theta"`
+	MaxPositions      int             `json:"max_position_embeddings"`
+	TieWordEmbeddings *bool           `json:"tie_word_embeddings"`
+	AttentionBias     *bool           `json:"attention_bias"`
+	MLPBias           *bool           `json:"mlp_bias"`
+	RopeScaling       *hfRope         `json:"rope_scaling"`    // transformers 4.x
+	RopeParameters    json.RawMessage `json:"rope_parameters"` // transformers 5.x: rope_theta moves in here
+	HiddenAct         string          `json:"hidden_act"`
+	SlidingWindow     *int            `json:"sliding_window"`
+	LayerTypes        []string        `json:"layer_types"`
+	UseBidirectional  json.RawMessage `json:"use_bidirectional_attention"` // a bool (Gemma 3) or "all"/"vision" (Gemma 4)
+	TextConfig        json.RawMessage `json:"text_config"`                 // a multimodal checkpoint's language model
+
+	raw  json.RawMessage            // the JSON object these fields come from (text_config in a multimodal checkpoint)
+	keys map[string]json.RawMessage // its keys
 }
 
-func checkArchitecture(arch, source string) error {
-	if !supportedArchitectures[arch] {
-		hint := ""
-		switch arch {
-		case "gemma3", "gemma4":
-			hint = " (a multimodal checkpoint needs its text_config)"
-		}
-		return fmt.Errorf("%s: architecture %q is not supported%s; supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gemma4_text", source, arch, hint)
+// has says whether the file has key, null or not: a missing key takes the class default, a null
+// one is off.
+func (h *hfConfig) has(key string) bool { _, ok := h.keys[key]; return ok }
+
+// decode reads a family's own fields of the config into v, a struct with json tags.
+func (h *hfConfig) decode(path string, v any) error {
+	if err := json.Unmarshal(h.raw, v); err != nil {
+		return fmt.Errorf("lm: parsing %s: %w", path, err)
 	}
 	return nil
-}
-
-// hfConfig mirrors the fields of a Hugging Face config.json that the supported families use.
-type hfConfig struct {
-	ModelType             string          `json:"model_type"`
-	Architectures         []string        `json:"architectures"`
-	NumHiddenLayers       int             `json:"num_hidden_layers"`
-	HiddenSize            int             `json:"hidden_size"`
-	IntermediateSize      int             `json:"intermediate_size"`
-	NumAttentionHeads     int             `json:"num_attention_heads"`
-	NumKeyValueHeads      int             `json:"num_key_value_heads"`
-	HeadDim               int             `json:"head_dim"`
-	VocabSize             int             `json:"vocab_size"`
-	RMSNormEps            float64         `json:"rms_norm_eps"`
-	RopeTheta             float64         `json:"rope_theta"`
-	MaxPositions          int             `json:"max_position_embeddings"`
-	TieWordEmbeddings     *bool           `json:"tie_word_embeddings"`
-	AttentionBias         *bool           `json:"attention_bias"`
-	MLPBias               *bool           `json:"mlp_bias"`
-	RopeScaling           *hfRope         `json:"rope_scaling"`    // transformers 4.x
-	RopeParameters        json.RawMessage `json:"rope_parameters"` // transformers 5.x: rope_theta moves in here
-	RopeLocalBaseFreq     float64         `json:"rope_local_base_freq"`
-	HiddenAct             string          `json:"hidden_act"`
-	HiddenActivation      string          `json:"hidden_activation"`
-	QueryPreAttnScalar    *float64        `json:"query_pre_attn_scalar"`
-	AttnLogitSoftcapping  *float64        `json:"attn_logit_softcapping"`
-	FinalLogitSoftcapping *float64        `json:"final_logit_softcapping"`
-	SlidingWindow         *int            `json:"sliding_window"`
-	SlidingWindowPattern  *int            `json:"sliding_window_pattern"`
-	LayerTypes            []string        `json:"layer_types"`
-	UseSlidingWindow      *bool           `json:"use_sliding_window"`
-	MaxWindowLayers       *int            `json:"max_window_layers"`
-	UseBidirectional      json.RawMessage `json:"use_bidirectional_attention"` // a bool (Gemma 3) or "all"/"vision" (Gemma 4)
-	TextConfig            json.RawMessage `json:"text_config"`                 // multimodal Gemma 3/4: the language model's config
-
-	// Gemma 4
-	PerLayerConfig          map[string]hfLayerOverride `json:"per_layer_config"`
-	GlobalHeadDim           int                        `json:"global_head_dim"`
-	NumGlobalKeyValueHeads  *int                       `json:"num_global_key_value_heads"`
-	AttentionKEqV           bool                       `json:"attention_k_eq_v"`
-	NumKVSharedLayers       int                        `json:"num_kv_shared_layers"`
-	UseDoubleWideMLP        bool                       `json:"use_double_wide_mlp"`
-	HiddenSizePerLayerInput int                        `json:"hidden_size_per_layer_input"`
-	VocabSizePerLayerInput  int                        `json:"vocab_size_per_layer_input"`
-	EnableMoEBlock          bool                       `json:"enable_moe_block"`
-}
-
-// hfLayerOverride is one block's entry of Gemma 4's per_layer_config.
-type hfLayerOverride struct {
-	HeadDim          int `json:"head_dim"`
-	NumKeyValueHeads int `json:"num_key_value_heads"`
 }
 
 type hfRope struct {
@@ -266,105 +219,57 @@ func (r *hfRope) scaling(path, field string) (*RopeScaling, error) {
 	return nil, fmt.Errorf("lm: %s: %s: rope type %q is not supported (supported: default, linear, llama3, proportional)", path, field, kind)
 }
 
-// familyDefaults are transformers' class defaults for the fields a config.json may leave out
-// (an explicit null in the file is kept as null).
-var familyDefaults = map[string]struct {
-	act                  string
-	queryPreAttnScalar   float64
-	attnCap, finalCap    float64
-	slidingWindow        int
-	slidingPattern       int
-	globalTheta, localTh float64
-}{
-	"gemma2":      {act: "gelu_pytorch_tanh", queryPreAttnScalar: 256, attnCap: 50, finalCap: 30, slidingWindow: 4096, slidingPattern: 2, globalTheta: 10000},
-	"gemma3_text": {act: "gelu_pytorch_tanh", queryPreAttnScalar: 256, slidingWindow: 4096, slidingPattern: 6, globalTheta: 1e6, localTh: 1e4},
-	"gemma4_text": {act: "gelu_pytorch_tanh", slidingWindow: 512, slidingPattern: 6, globalTheta: 1e6, localTh: 1e4},
-}
-
-// readHFConfig reads dir/config.json.
+// readHFConfig reads dir/config.json, as the family of its model_type reads it (family.go).
 func readHFConfig(dir string) (Config, error) {
 	path := filepath.Join(dir, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("lm: reading %s: %w (a Hugging Face model folder needs config.json)", path, err)
 	}
-	var h hfConfig
+	h := hfConfig{raw: data}
 	if err := json.Unmarshal(data, &h); err != nil {
 		return Config{}, fmt.Errorf("lm: parsing %s: %w", path, err)
 	}
-	var present map[string]json.RawMessage // which keys the file has, to tell absent from null
-	_ = json.Unmarshal(data, &present)
-	if (h.ModelType == "gemma3" || h.ModelType == "gemma4") && len(h.TextConfig) > 0 {
+	_ = json.Unmarshal(data, &h.keys)
+	if text, ok := multimodal[h.ModelType]; ok && len(h.TextConfig) > 0 {
 		// A multimodal checkpoint: its language model is text_config, its weights sit under
 		// language_model.model. (hfSource finds them); the vision and audio towers are ignored.
-		var t hfConfig
+		t := hfConfig{raw: h.TextConfig}
 		if err := json.Unmarshal(h.TextConfig, &t); err != nil {
 			return Config{}, fmt.Errorf("lm: parsing %s: text_config: %w", path, err)
 		}
+		_ = json.Unmarshal(h.TextConfig, &t.keys)
 		if t.ModelType == "" {
-			t.ModelType = h.ModelType + "_text"
+			t.ModelType = text
 		}
 		if t.TieWordEmbeddings == nil {
 			t.TieWordEmbeddings = h.TieWordEmbeddings
 		}
-		text := present["text_config"]
-		h, present = t, nil
-		_ = json.Unmarshal(text, &present)
+		h = t
 	}
-	has := func(key string) bool { _, ok := present[key]; return ok }
-	h.classDefaults(has)
-	return h.toConfig(path, has)
-}
-
-// classDefaults fills the fields a Gemma config.json leaves out with transformers' class
-// defaults (Gemma2Config, Gemma3TextConfig, Gemma4TextConfig): multimodal checkpoints' text_config
-// often lists only what differs.
-func (h *hfConfig) classDefaults(present func(string) bool) {
-	type ints struct{ vocab, hidden, ffn, layers, heads, kvHeads, headDim, maxPos int }
-	defs := map[string]ints{
-		"gemma2":      {256000, 2304, 9216, 26, 8, 4, 256, 8192},
-		"gemma3_text": {262208, 2304, 9216, 26, 8, 4, 256, 131072},
-		"gemma4_text": {262144, 2304, 9216, 30, 8, 4, 256, 131072},
-	}
-	d, ok := defs[h.ModelType]
-	if !ok {
-		return
-	}
-	for _, f := range []struct {
-		key string
-		dst *int
-		def int
-	}{
-		{"vocab_size", &h.VocabSize, d.vocab}, {"hidden_size", &h.HiddenSize, d.hidden},
-		{"intermediate_size", &h.IntermediateSize, d.ffn}, {"num_hidden_layers", &h.NumHiddenLayers, d.layers},
-		{"num_attention_heads", &h.NumAttentionHeads, d.heads}, {"num_key_value_heads", &h.NumKeyValueHeads, d.kvHeads},
-		{"head_dim", &h.HeadDim, d.headDim}, {"max_position_embeddings", &h.MaxPositions, d.maxPos},
-	} {
-		if !present(f.key) {
-			*f.dst = f.def
-		}
-	}
-	if h.ModelType == "gemma4_text" {
-		if !present("hidden_size_per_layer_input") {
-			h.HiddenSizePerLayerInput = 256
-		}
-		if !present("vocab_size_per_layer_input") {
-			h.VocabSizePerLayerInput = 262144
-		}
-	}
-}
-
-func (h *hfConfig) toConfig(path string, present func(string) bool) (Config, error) {
-	if err := checkArchitecture(h.ModelType, path); err != nil {
+	f, err := familyOf(h.ModelType, path)
+	if err != nil {
 		return Config{}, err
 	}
+	c, err := f.readConfig(&h, path)
+	if err != nil {
+		return Config{}, err
+	}
+	return c, c.validate(path)
+}
+
+// common reads the fields every family reads alike: the sizes, the norms' epsilon, the tied
+// embedding, the rotary parameters (ropeTheta is the family's default base), and the refusal of
+// what no family implements (MLP biases, bidirectional attention). It returns too the rotary
+// parameters of sliding layers when the file gives them apart (transformers 5's rope_parameters
+// per layer type), for the families whose sliding layers rotate differently.
+func (h *hfConfig) common(path string, ropeTheta float64) (Config, *hfRope, error) {
 	var err error
 	c := Config{
 		Architecture: h.ModelType, NumLayers: h.NumHiddenLayers, HiddenSize: h.HiddenSize,
 		IntermediateSize: h.IntermediateSize, NumHeads: h.NumAttentionHeads, NumKVHeads: h.NumKeyValueHeads,
 		HeadDim: h.HeadDim, VocabSize: h.VocabSize, RMSNormEps: h.RMSNormEps, RopeTheta: h.RopeTheta,
-		MaxPositions: h.MaxPositions, TieWordEmbeddings: true, AttentionBias: h.ModelType == "qwen2",
-		HiddenAct: h.HiddenAct, QKNorm: h.ModelType == "qwen3",
+		MaxPositions: h.MaxPositions, TieWordEmbeddings: true, HiddenAct: h.HiddenAct,
 	}
 	if c.NumKVHeads == 0 {
 		c.NumKVHeads = c.NumHeads
@@ -378,19 +283,16 @@ func (h *hfConfig) toConfig(path string, present func(string) bool) (Config, err
 	if h.TieWordEmbeddings != nil { // absent: transformers' PretrainedConfig default, true
 		c.TieWordEmbeddings = *h.TieWordEmbeddings
 	}
-	if h.AttentionBias != nil {
+	if h.AttentionBias != nil { // whether the family supports them is its call
 		c.AttentionBias = *h.AttentionBias
 	}
-	if c.AttentionBias && h.ModelType != "qwen2" {
-		return Config{}, fmt.Errorf("lm: %s: attention_bias is true: biases on %s's attention projections (o_proj's included) are not supported", path, h.ModelType)
-	}
 	if h.MLPBias != nil && *h.MLPBias {
-		return Config{}, fmt.Errorf("lm: %s: mlp_bias is true: MLP biases are not supported", path)
+		return Config{}, nil, fmt.Errorf("lm: %s: mlp_bias is true: MLP biases are not supported", path)
 	}
 	switch b := strings.TrimSpace(string(h.UseBidirectional)); b {
 	case "", "null", "false", `"vision"`: // "vision": bidirectional among image tokens only; text is causal
 	default:
-		return Config{}, fmt.Errorf("lm: %s: use_bidirectional_attention is %s: only causal attention is supported", path, b)
+		return Config{}, nil, fmt.Errorf("lm: %s: use_bidirectional_attention is %s: only causal attention is supported", path, b)
 	}
 
 	// Rotary parameters: transformers 5 writes rope_parameters, either one entry or one per layer
@@ -402,102 +304,72 @@ func (h *hfConfig) toConfig(path string, present func(string) bool) (Config, err
 		if err := json.Unmarshal(h.RopeParameters, &perType); err == nil && (perType["full_attention"] != nil || perType["sliding_attention"] != nil) {
 			global, local = perType["full_attention"], perType["sliding_attention"]
 		} else if err := json.Unmarshal(h.RopeParameters, &global); err != nil {
-			return Config{}, fmt.Errorf("lm: %s: rope_parameters: %w", path, err)
+			return Config{}, nil, fmt.Errorf("lm: %s: rope_parameters: %w", path, err)
 		}
 	}
 	if global != nil && global.RopeTheta != 0 {
 		c.RopeTheta = global.RopeTheta
 	}
 	if c.RopeScaling, err = global.scaling(path, "rope_parameters"); err != nil {
-		return Config{}, err
-	}
-
-	def, isGemma := familyDefaults[h.ModelType]
-	if isGemma {
-		c.SandwichNorms, c.NormPlusOne = true, h.ModelType != "gemma4_text"
-		c.QKNorm = h.ModelType != "gemma2"
-		c.EmbedScale = float64(float32(math.Sqrt(float64(c.HiddenSize)))) // a float32 buffer in transformers
-		c.HiddenAct = def.act
-		if h.HiddenActivation != "" { // Gemma's MLP reads hidden_activation, not hidden_act
-			c.HiddenAct = h.HiddenActivation
-		}
-		if h.ModelType == "gemma4_text" {
-			c.QueryScale = 1 // q and k are normed: transformers scales by 1.0
-		} else {
-			scalar := def.queryPreAttnScalar
-			if h.QueryPreAttnScalar != nil {
-				scalar = *h.QueryPreAttnScalar
-			}
-			if scalar <= 0 {
-				return Config{}, fmt.Errorf("lm: %s: query_pre_attn_scalar is %g: it must be positive", path, scalar)
-			}
-			c.QueryScale = math.Pow(scalar, -0.5)
-		}
-		optional := func(key string, v *float64, def float64) float64 {
-			switch {
-			case v != nil:
-				return *v
-			case present(key): // null: off
-				return 0
-			}
-			return def
-		}
-		// Gemma 3's attention ignores attn_logit_softcapping (transformers never passes it on).
-		if h.ModelType == "gemma2" {
-			c.AttnSoftcap = optional("attn_logit_softcapping", h.AttnLogitSoftcapping, def.attnCap)
-		}
-		c.FinalSoftcap = optional("final_logit_softcapping", h.FinalLogitSoftcapping, def.finalCap)
-		if c.RopeTheta == 0 {
-			c.RopeTheta = def.globalTheta
-		}
-		if def.localTh != 0 {
-			lr := &Rope{Theta: h.RopeLocalBaseFreq}
-			if local != nil {
-				lr.Theta = local.RopeTheta
-				if lr.Scaling, err = local.scaling(path, "rope_parameters.sliding_attention"); err != nil {
-					return Config{}, err
-				}
-			}
-			if lr.Theta == 0 {
-				lr.Theta = def.localTh
-			}
-			c.LocalRope = lr
-		}
+		return Config{}, nil, err
 	}
 	if c.RopeTheta == 0 {
-		c.RopeTheta = 10000
+		c.RopeTheta = ropeTheta
 	}
 	if c.HiddenAct == "" {
 		c.HiddenAct = "silu"
 	}
-	if err := c.readLayerTypes(h, path, present); err != nil {
-		return Config{}, err
-	}
-	if h.ModelType == "gemma4_text" {
-		if err := c.readGemma4(h, path, present); err != nil {
-			return Config{}, err
-		}
-	}
-	return c, c.validate(path)
+	return c, local, nil
 }
 
-// readLayerTypes sets SlidingWindow and SlidingLayers from layer_types when the file has them,
-// else from each family's older settings, as transformers' configuration classes do.
-func (c *Config) readLayerTypes(h *hfConfig, path string, present func(string) bool) error {
-	window := 0
-	if h.SlidingWindow != nil {
-		window = *h.SlidingWindow
-	} else if def, ok := familyDefaults[h.ModelType]; ok && !present("sliding_window") {
-		window = def.slidingWindow
-	} else if h.ModelType == "mistral" && !present("sliding_window") {
-		window = 4096 // MistralConfig's default
+// errAttentionBias refuses attention_bias in a family whose attention has no biases.
+func errAttentionBias(path, modelType string) error {
+	return fmt.Errorf("lm: %s: attention_bias is true: biases on %s's attention projections (o_proj's included) are not supported", path, modelType)
+}
+
+// classDefault is setting key of config.json (read into v): the file's value, 0 where the file
+// says null, else def, the family's class default.
+func classDefault[T int | float64](h *hfConfig, v *T, key string, def T) T {
+	switch {
+	case v != nil:
+		return *v
+	case h.has(key): // null: off
+		return 0
 	}
-	n := c.NumLayers
-	sliding := make([]bool, n)
+	return def
+}
+
+// classSizes are a configuration class's defaults for the sizes a config.json may leave out
+// (multimodal checkpoints' text_config often lists only what differs).
+type classSizes struct{ vocab, hidden, ffn, layers, heads, kvHeads, headDim, maxPos int }
+
+// defaultSizes fills the sizes the file leaves out with the class defaults d.
+func (h *hfConfig) defaultSizes(d classSizes) {
+	for _, f := range []struct {
+		key string
+		dst *int
+		def int
+	}{
+		{"vocab_size", &h.VocabSize, d.vocab}, {"hidden_size", &h.HiddenSize, d.hidden},
+		{"intermediate_size", &h.IntermediateSize, d.ffn}, {"num_hidden_layers", &h.NumHiddenLayers, d.layers},
+		{"num_attention_heads", &h.NumAttentionHeads, d.heads}, {"num_key_value_heads", &h.NumKeyValueHeads, d.kvHeads},
+		{"head_dim", &h.HeadDim, d.headDim}, {"max_position_embeddings", &h.MaxPositions, d.maxPos},
+	} {
+		if !h.has(f.key) {
+			*f.dst = f.def
+		}
+	}
+}
+
+// readLayerTypes sets SlidingWindow (to window) and SlidingLayers from layer_types when the file
+// has them, else from the family's older setting: older(l) says whether block l slides (nil:
+// none does).
+func (c *Config) readLayerTypes(h *hfConfig, path string, window int, older func(layer int) bool) error {
+	sliding := make([]bool, c.NumLayers)
 	switch {
 	case h.LayerTypes != nil:
-		if len(h.LayerTypes) != n {
-			return fmt.Errorf("lm: %s: layer_types has %d entries for %d layers", path, len(h.LayerTypes), n)
+		if len(h.LayerTypes) != c.NumLayers {
+			return fmt.Errorf("lm: %s: layer_types has %d entries for %d layers", path, len(h.LayerTypes), c.NumLayers)
 		}
 		for i, t := range h.LayerTypes {
 			switch t {
@@ -508,26 +380,9 @@ func (c *Config) readLayerTypes(h *hfConfig, path string, present func(string) b
 				return fmt.Errorf("lm: %s: layer_types[%d] is %q: supported are full_attention and sliding_attention", path, i, t)
 			}
 		}
-	case familyDefaults[h.ModelType].slidingPattern > 0:
-		pattern := familyDefaults[h.ModelType].slidingPattern
-		if h.SlidingWindowPattern != nil {
-			pattern = *h.SlidingWindowPattern
-		}
+	case older != nil:
 		for i := range sliding {
-			sliding[i] = pattern > 0 && (i+1)%pattern != 0
-		}
-	case h.ModelType == "qwen2" || h.ModelType == "qwen3":
-		from := 28
-		if h.MaxWindowLayers != nil {
-			from = *h.MaxWindowLayers
-		}
-		use := h.UseSlidingWindow != nil && *h.UseSlidingWindow
-		for i := range sliding {
-			sliding[i] = use && window > 0 && i >= from
-		}
-	case h.ModelType == "mistral":
-		for i := range sliding {
-			sliding[i] = window > 0
+			sliding[i] = older(i)
 		}
 	}
 	if slices.Contains(sliding, true) {

@@ -26,17 +26,45 @@
 //
 // # Families
 //
-// One file per architecture family: llama.go holds the Llama family (SmolLM2, Llama 2/3,
-// Mistral, Qwen2's attention biases, Qwen3's QK-norm) and the pieces every family shares;
-// gemma.go holds what Gemma 2 and Gemma 3 change: (1 + w) norms, scaled embeddings, four norms
-// per block, GeGLU, query_pre_attn_scalar, soft-capped attention scores and logits,
-// sliding-window layers with their own rope base; gemma4.go what Gemma 4 adds: per-layer head
-// sizes, keys as values, partial ("proportional") rope, KV sharing, per-layer embeddings, value
-// norm, layer scalars. A multimodal Gemma 3/4 checkpoint (model_type gemma3 or gemma4) loads its
-// language model (text_config; the vision and audio towers are ignored). Every hyper-parameter
-// comes from the model file (Config); none is hard-coded, and a setting the engine does not
-// implement is refused at Load with the config field named (Gemma 4's mixture of experts,
-// bidirectional attention, biases). Gemma in GGUF files is not supported yet.
+// The engine is organised by architecture family, one file each, as transformers has one
+// modeling file per architecture. A family (the interface in family.go) owns the reading of its
+// config.json and GGUF metadata (its class defaults, the fields only it has, the settings it
+// refuses), its weights (checkpoint names and the shapes the config implies) and its forward
+// pass, which it composes from the shared operations; nothing outside the family files knows
+// which family it runs, and no shared operation asks.
+//
+//	family.go  the family and model interfaces; the registry, model_type -> family; the weight
+//	           list a model gives Load and the graphs; the ends every model shares (embedding,
+//	           final norm, unembedding)
+//	ops.go     the shared operations: linear, RMS norm, rotary embeddings, causal and sliding
+//	           masks, grouped-query attention (scale and soft-cap as arguments), gated MLP,
+//	           embedding lookup
+//	llama.go   Llama 2 and 3, SmolLM2, Mistral (every layer in a sliding window): the plain block
+//	qwen.go    Qwen2 (q, k, v biases) and Qwen3 (QK-norm): the Llama block with that change
+//	gemma.go   Gemma 2 and 3: (1 + w) norms, scaled embeddings, four norms per block, GeGLU,
+//	           query_pre_attn_scalar, soft-capped attention scores and logits, sliding-window
+//	           layers with their own rope base, Gemma 3's QK-norm
+//	gemma4.go  Gemma 4: per-layer head sizes, keys as values, partial ("proportional") rope, KV
+//	           sharing, per-layer embeddings, value norm, layer scalars
+//	config.go  Config, and the part of config.json every family reads alike
+//	graphs.go  the forward, prefill and decode graphs, the same for every family
+//	load.go    the weights and GGUF metadata; glue.go: safetensors, tokenizer, chat template
+//
+// A multimodal Gemma 3/4 checkpoint (model_type gemma3 or gemma4) loads its language model
+// (text_config; the vision and audio towers are ignored). Every hyper-parameter comes from the
+// model file (Config); none is hard-coded, and a setting the engine does not implement is refused
+// at Load with the config field named (Gemma 4's mixture of experts, bidirectional attention,
+// biases). Gemma in GGUF files is not supported yet.
+//
+// To add a family, write one file and add one line to the registry in family.go. The file
+// implements family: readConfig decodes the family's own config.json fields (hfConfig.decode),
+// reads the shared ones (hfConfig.common), applies its class defaults and refuses what it does
+// not implement; readGGUF completes or refuses a GGUF file's config; newModel returns a model
+// whose weights method lists the checkpoint tensors with their shapes, and whose block (and,
+// if the family changes them, embed and unembed: see gemmaEnds) composes the operations of
+// ops.go. Nothing else changes: Load reads the tensors the model lists and the graphs run any
+// model. (One exception: a GGUF tensor that llama.cpp names in a way load.go's ggufNames does
+// not know yet needs its entry there.)
 //
 // For every family, AllHiddenStates' last entry is after the final norm, as transformers'
 // output_hidden_states (it replaces the last block's output with the normed last_hidden_state);

@@ -8,8 +8,10 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
 
-// The three graphs the engine runs. Each takes the weights first (weightSlots order), then
-// its data inputs; GoMLX compiles one program per input shape, so callers bucket B and T.
+// The three graphs the engine runs, the same for every family: each binds its model (bind,
+// family.go) and runs it through embed, the blocks and unembed. Each takes the weights first
+// (the model's weights order), then its data inputs; GoMLX compiles one program per input shape,
+// so callers bucket B and T.
 
 // forwardSpec says what a full forward pass returns.
 type forwardSpec struct {
@@ -31,31 +33,12 @@ func (s forwardSpec) deepest(c Config) int {
 	return d
 }
 
-// causalMask is [B, T, S] with true where query t (at position positions[b,t]) may see key slot s:
-// s <= position and s < length (keys past a text's end are padding).
-func causalMask(positions, lengths *Node, numKeys int) *Node {
-	g := positions.Graph()
-	dims := positions.Shape().Dimensions
-	slots := Iota(g, shapes.Make(dtypes.Int32, dims[0], dims[1], numKeys), 2)
-	visible := LessOrEqual(slots, ExpandAxes(positions, -1))
-	inText := LessThan(slots, ExpandAxes(lengths, 1, 2))
-	return LogicalAnd(visible, inText)
-}
-
-// slidingMask narrows a causal mask [B, T, S] to a sliding window: query t (at positions[b,t])
-// also needs s > position - window, so it sees the last window positions, itself included
-// (transformers' sliding_window_overlay).
-func slidingMask(mask, positions *Node, window int) *Node {
-	slots := Iota(positions.Graph(), shapes.Make(dtypes.Int32, mask.Shape().Dimensions...), 2)
-	return LogicalAnd(mask, GreaterThan(slots, ExpandAxes(AddScalar(positions, -float64(window)), -1)))
-}
-
 // forwardGraph runs texts of different lengths, right-padded: tokens [B, T], lengths [B],
 // steer [D] and steerScale [B, T] (used when spec.SteerLayer >= 0).
 func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node {
 	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
-		w := bindLlamaWeights(c, in[:nw])
+		m := bind(c, in[:nw])
 		tokens, lengths := in[nw], in[nw+1]
 		dims := tokens.Shape().Dimensions
 		positions := Iota(g, shapes.Make(dtypes.Int32, dims[0], dims[1]), 1)
@@ -67,8 +50,7 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 			want[l] = true
 		}
 		var outs []*Node
-		x := embed(c, w, tokens)
-		at.perLayer = perLayerInputs(c, w, tokens, x)
+		x := m.embed(tokens)
 		deepest := spec.deepest(c)
 		for layer := 0; ; layer++ {
 			if layer == spec.SteerLayer {
@@ -76,17 +58,17 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 			}
 			switch {
 			case spec.AllLayers && layer == c.NumLayers:
-				outs = append(outs, rmsNorm(x, w.Norm, c.RMSNormEps))
+				outs = append(outs, m.finalNorm(x))
 			case spec.AllLayers || want[layer]:
 				outs = append(outs, x)
 			}
 			if layer == deepest {
 				break
 			}
-			x = block(c, &w.Layers[layer], layer, x, at, self)
+			x = m.block(layer, x, at, self)
 		}
 		if spec.Logits {
-			outs = append(outs, unembed(c, w, x))
+			outs = append(outs, m.unembed(x))
 		}
 		return outs
 	}
@@ -100,7 +82,7 @@ func forwardGraph(c Config, spec forwardSpec) func(g *Graph, in []*Node) []*Node
 func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node) []*Node {
 	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
-		w := bindLlamaWeights(c, in[:nw])
+		m := bind(c, in[:nw])
 		tokens, lengths, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]
 		dims := tokens.Shape().Dimensions
 		b, t := dims[0], dims[1]
@@ -122,16 +104,15 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 			caches[2*layer], caches[2*layer+1] = toCache(k), toCache(v)
 			return k, v
 		}
-		x := embed(c, w, tokens)
-		at.perLayer = perLayerInputs(c, w, tokens, x)
+		x := m.embed(tokens)
 		for layer := range c.NumLayers {
 			if layer == steerLayer {
 				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, -1)))
 			}
-			x = block(c, &w.Layers[layer], layer, x, at, self)
+			x = m.block(layer, x, at, self)
 		}
 		last := Gather(x, Stack([]*Node{Iota(g, shapes.Make(dtypes.Int32, b), 0), AddScalar(lengths, -1)}, -1)) // [B, D]
-		return append([]*Node{unembed(c, w, last)}, caches...)
+		return append([]*Node{m.unembed(last)}, caches...)
 	}
 }
 
@@ -141,7 +122,7 @@ func prefillGraph(c Config, cacheLen, steerLayer int) func(g *Graph, in []*Node)
 func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 	nw := numWeightInputs(c)
 	return func(g *Graph, in []*Node) []*Node {
-		w := bindLlamaWeights(c, in[:nw])
+		m := bind(c, in[:nw])
 		tokens, positions, steer, steerScale := in[nw], in[nw+1], in[nw+2], in[nw+3]
 		caches := in[nw+4:]
 		b := tokens.Shape().Dimensions[0]
@@ -166,15 +147,15 @@ func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 			newCaches[2*layer], newCaches[2*layer+1] = kc, vc
 			return kc, vc
 		}
-		x := embed(c, w, ExpandAxes(tokens, -1)) // [B, 1, D]
-		at.perLayer = perLayerInputs(c, w, ExpandAxes(tokens, -1), x)
+		x := m.embed(ExpandAxes(tokens, -1)) // [B, 1, D]
 		for layer := range c.NumLayers {
 			if layer == steerLayer {
 				x = Add(x, Mul(ExpandLeftToRank(steer, 3), ExpandAxes(steerScale, -1)))
 			}
-			x = block(c, &w.Layers[layer], layer, x, at, cached)
+			x = m.block(layer, x, at, cached)
 		}
-		logits := Reshape(unembed(c, w, x), b, vocabSize(w))
+		logits := m.unembed(x)                                    // [B, 1, V]
+		logits = Reshape(logits, b, logits.Shape().Dimensions[2]) // [B, V]
 		for j := range caches {
 			if newCaches[j] != caches[j] {
 				aliasInput(caches[j], 1+j) // written in place: see Generate, which donates the cache

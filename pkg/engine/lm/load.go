@@ -5,11 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/gguf"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/tokenizer"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -70,23 +71,23 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	}()
 	// One graph input at a time: read its tensors, arrange them (packWeight), place the result on
 	// the device and drop the host copies, so that the process never holds the whole model twice.
-	for _, slot := range weightSlots(cfg) {
-		parts := make([]*tensors.Tensor, len(slot))
-		for k, name := range slot {
-			t, shape, err := readWeight(src, name, quantize)
+	for _, w := range modelOf(cfg).weights() {
+		parts := make([]*tensors.Tensor, len(w.parts))
+		for k, p := range w.parts {
+			t, shape, err := readWeight(src, p.key, quantize)
 			if err != nil {
 				return nil, err
 			}
-			if want := expectedShape(cfg, name); !equalInts(shape, want) {
-				return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, name, shape, want)
+			if !equalInts(shape, p.shape) {
+				return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, p.key, shape, p.shape)
 			}
 			parts[k] = t
 		}
-		w := packWeight(slot[0], parts)
-		if err := w.ToDevice(m.backend, 0); err != nil {
-			return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, slot[0], w.Shape(), m.backend.Name(), err)
+		t := packWeight(w, parts)
+		if err := t.ToDevice(m.backend, 0); err != nil {
+			return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, w.parts[0].key, t.Shape(), m.backend.Name(), err)
 		}
-		m.weights = append(m.weights, w)
+		m.weights = append(m.weights, t)
 	}
 	// The host copies are garbage now: hand their pages back to the OS at once rather than when
 	// the GC's scavenger gets to them, so that they do not add to the process's resident memory.
@@ -101,53 +102,73 @@ type weightSource interface {
 	Close() error
 }
 
-// expectedShape is the shape config c implies for checkpoint key name.
-func expectedShape(c Config, name string) []int {
-	layer, hd, kvHeads, f := 0, c.HeadDim, c.NumKVHeads, c.IntermediateSize
-	if rest, ok := strings.CutPrefix(name, "model.layers."); ok { // block sizes may differ (Gemma 4)
-		idx, _, _ := strings.Cut(rest, ".")
-		layer, _ = strconv.Atoi(idx)
-		hd, kvHeads, f = c.headDim(layer), c.kvHeads(layer), c.ffn(layer)
+// packWeight arranges one graph input from its checkpoint tensors: several are stacked along the
+// rows (q, k, v; gate and up), and float32 matrices are stored as hostLayout says. The parts' host
+// memory is released.
+func packWeight(w weight, parts []*tensors.Tensor) *tensors.Tensor {
+	t := parts[0]
+	if len(parts) > 1 {
+		t = stackRows(parts...)
+		for _, p := range parts {
+			p.FinalizeAll()
+		}
 	}
-	d, q, kv := c.HiddenSize, c.NumHeads*hd, kvHeads*hd
-	lp := c.NumLayers * c.PerLayerInputSize
-	switch {
-	case name == "model.embed_tokens.weight", name == "lm_head.weight":
-		return []int{c.VocabSize, d}
-	case name == "model.embed_tokens_per_layer.weight": // Gemma 4
-		return []int{c.PerLayerVocab, lp}
-	case name == "model.per_layer_model_projection.weight":
-		return []int{lp, d}
-	case name == "model.per_layer_projection_norm.weight":
-		return []int{c.PerLayerInputSize}
-	case strings.HasSuffix(name, "per_layer_input_gate.weight"):
-		return []int{c.PerLayerInputSize, d}
-	case strings.HasSuffix(name, "per_layer_projection.weight"):
-		return []int{d, c.PerLayerInputSize}
-	case strings.HasSuffix(name, "post_per_layer_input_norm.weight"):
-		return []int{d}
-	case strings.HasSuffix(name, "layer_scalar"):
-		return []int{1}
-	case strings.HasSuffix(name, "layernorm.weight"), name == "model.norm.weight":
-		return []int{d}
-	case strings.HasSuffix(name, "q_norm.weight"), strings.HasSuffix(name, "k_norm.weight"):
-		return []int{hd}
-	case strings.HasSuffix(name, "q_proj.weight"):
-		return []int{q, d}
-	case strings.HasSuffix(name, "k_proj.weight"), strings.HasSuffix(name, "v_proj.weight"):
-		return []int{kv, d}
-	case strings.HasSuffix(name, "q_proj.bias"):
-		return []int{q}
-	case strings.HasSuffix(name, "k_proj.bias"), strings.HasSuffix(name, "v_proj.bias"):
-		return []int{kv}
-	case strings.HasSuffix(name, "o_proj.weight"):
-		return []int{d, q}
-	case strings.HasSuffix(name, "gate_proj.weight"), strings.HasSuffix(name, "up_proj.weight"):
-		return []int{f, d}
-	case strings.HasSuffix(name, "down_proj.weight"):
-		return []int{d, f}
+	if w.table {
+		return t
 	}
-	panic("lm: no expected shape for " + name)
+	return hostLayout(w.parts[0].key, t)
+}
+
+// hostLayout stores a float32 matrix transposed, [in, out] instead of PyTorch's [out, in]: linear
+// then multiplies x [..., in] by it as it lies, which XLA on the CPU runs up to twice as fast at
+// the few rows of a decoding step (it copied the transpose of each [out, in] weight at every
+// call). The embedding table counts as the unembedding's weight, [D, V]: the logits are a plain
+// product (XLA repacked the whole [V, D] table at every decoding step), and lookup reads tokens'
+// columns. A table that is only looked up (weight.table) is not passed here: it stays [V, n].
+// Quantized blocks stay [out, in]: their blocks run along the input axis. key names the weight.
+func hostLayout(key string, t *tensors.Tensor) *tensors.Tensor {
+	if t.DType() != dtypes.Float32 || t.Rank() != 2 {
+		return t
+	}
+	dims := t.Shape().Dimensions
+	rows, cols := dims[0], dims[1]
+	tr := make([]float32, rows*cols)
+	const tile = 64 // transpose in tiles, for the caches
+	err := tensors.ConstFlatData(t, func(flat []float32) {
+		for r0 := 0; r0 < rows; r0 += tile {
+			for c0 := 0; c0 < cols; c0 += tile {
+				for r := r0; r < min(r0+tile, rows); r++ {
+					for c := c0; c < min(c0+tile, cols); c++ {
+						tr[c*rows+r] = flat[r*cols+c]
+					}
+				}
+			}
+		}
+	})
+	if err != nil {
+		panic(fmt.Errorf("lm: %s: %w", key, err)) // float32 host tensors made by Load
+	}
+	t.FinalizeAll()
+	return tensors.FromFlatDataAndDimensions(tr, cols, rows)
+}
+
+// stackRows concatenates tensors along their first axis.
+func stackRows(parts ...*tensors.Tensor) *tensors.Tensor {
+	if isBlocks(parts[0]) {
+		return stackBlocks(parts...) // quantized weights (quant.go)
+	}
+	var data []float32
+	dims := slices.Clone(parts[0].Shape().Dimensions)
+	dims[0] = 0
+	for _, p := range parts {
+		flat, err := tensors.CopyFlatData[float32](p)
+		if err != nil {
+			panic(err) // float32 host tensors made by Load
+		}
+		data = append(data, flat...)
+		dims[0] += p.Shape().Dimensions[0]
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
 }
 
 func equalInts(a, b []int) bool {
@@ -163,7 +184,7 @@ func equalInts(a, b []int) bool {
 }
 
 // ggufNames maps Hugging Face checkpoint keys to llama.cpp's GGUF tensor names (llama.cpp
-// gguf-py/gguf/tensor_mapping.py); {i} is the block index.
+// gguf-py/gguf/tensor_mapping.py, the same for every architecture); {i} is the block index.
 var ggufNames = map[string]string{
 	"model.embed_tokens.weight":                        "token_embd.weight",
 	"model.norm.weight":                                "output_norm.weight",
@@ -196,8 +217,9 @@ func ggufName(hf string) (string, bool) {
 }
 
 type ggufSource struct {
-	f   *gguf.File
-	cfg Config
+	f        *gguf.File
+	cfg      Config
+	permuted bool // llama.cpp's converter reordered q_proj's and k_proj's rows (family.readGGUF)
 }
 
 func (s ggufSource) Close() error { return s.f.Close() }
@@ -221,9 +243,9 @@ func (s ggufSource) Read(hf string) ([]float32, []int, error) {
 }
 
 // permutedHeads is the number of heads whose rows llama.cpp's converter reordered in tensor hf
-// (Q and K of Llama and Mistral), or 0.
+// (Q and K, in the families that say so), or 0.
 func (s ggufSource) permutedHeads(hf string) int {
-	if s.cfg.Architecture == "llama" || s.cfg.Architecture == "mistral" {
+	if s.permuted {
 		switch {
 		case strings.HasSuffix(hf, "q_proj.weight"), strings.HasSuffix(hf, "q_proj.bias"):
 			return s.cfg.NumHeads
@@ -260,7 +282,7 @@ func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, string, 
 	if err != nil {
 		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
 	}
-	cfg, err := ggufConfig(f)
+	cfg, permuted, err := ggufConfig(f)
 	if err == nil {
 		err = checkGGUFTensors(f, cfg)
 	}
@@ -273,17 +295,16 @@ func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, string, 
 		return Config{}, nil, nil, "", err
 	}
 	template, _ := f.String("tokenizer.chat_template")
-	return cfg, ggufSource{f: f, cfg: cfg}, tok, template, nil
+	return cfg, ggufSource{f: f, cfg: cfg, permuted: permuted}, tok, template, nil
 }
 
-// ggufConfig reads hyper-parameters from the {arch}.* metadata keys (llama.cpp's LLM_KV names).
-func ggufConfig(f *gguf.File) (Config, error) {
+// ggufConfig reads hyper-parameters from the {arch}.* metadata keys (llama.cpp's LLM_KV names),
+// then the family's own (family.readGGUF), which also says whether Q and K rows are permuted.
+func ggufConfig(f *gguf.File) (Config, bool, error) {
 	arch := f.Architecture()
-	if err := checkArchitecture(arch, f.Path()); err != nil {
-		return Config{}, err
-	}
-	if strings.HasPrefix(arch, "gemma") {
-		return Config{}, fmt.Errorf("lm: %s: Gemma in GGUF files is not supported yet (its metadata keys and norm layout differ): load the Hugging Face folder instead", f.Path())
+	fam, err := familyOf(arch, f.Path())
+	if err != nil {
+		return Config{}, false, err
 	}
 	geti := func(key string) int { v, _ := f.Uint(arch + "." + key); return int(v) }
 	getf := func(key string, def float64) float64 {
@@ -303,8 +324,6 @@ func ggufConfig(f *gguf.File) (Config, error) {
 		MaxPositions:     geti("context_length"),
 		RMSNormEps:       getf("attention.layer_norm_rms_epsilon", 0),
 		RopeTheta:        getf("rope.freq_base", 10000),
-		AttentionBias:    arch == "qwen2",
-		QKNorm:           arch == "qwen3",
 	}
 	if c.NumKVHeads == 0 {
 		c.NumKVHeads = c.NumHeads
@@ -317,19 +336,25 @@ func ggufConfig(f *gguf.File) (Config, error) {
 	}
 	_, hasOutput := f.Tensor("output.weight")
 	c.TieWordEmbeddings = !hasOutput
-	if _, ok := f.Tensor("rope_freqs.weight"); ok {
-		return Config{}, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
+	permuted, err := fam.readGGUF(&c, f)
+	if err != nil {
+		return Config{}, false, err
 	}
-	return c, c.validate(f.Path())
+	if _, ok := f.Tensor("rope_freqs.weight"); ok {
+		return Config{}, false, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
+	}
+	return c, permuted, c.validate(f.Path())
 }
 
 // checkGGUFTensors reports missing tensors by name, before any is read.
 func checkGGUFTensors(f *gguf.File, c Config) error {
 	var missing []string
-	for _, hf := range llamaWeightNames(c) {
-		name, _ := ggufName(hf)
-		if _, ok := f.Tensor(name); !ok {
-			missing = append(missing, name)
+	for _, slot := range weightSlots(c) {
+		for _, hf := range slot {
+			name, _ := ggufName(hf)
+			if _, ok := f.Tensor(name); !ok {
+				missing = append(missing, name)
+			}
 		}
 	}
 	if len(missing) > 0 {

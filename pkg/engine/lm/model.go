@@ -24,7 +24,7 @@ type Model struct {
 	chatErr error
 
 	backend compute.Backend
-	weights []*tensors.Tensor // weightSlots order (one per graph input), on the backend's device
+	weights []*tensors.Tensor // one per graph input, in the order of the family's model.weights, on the backend's device
 
 	mu    sync.Mutex
 	execs map[string]*graph.Exec
@@ -243,7 +243,7 @@ func (m *Model) Unembed(vectors [][]float32) ([][]float32, error) {
 	nw := numWeightInputs(m.Config)
 	e, err := m.exec("unembed", func() func(*graph.Graph, []*graph.Node) []*graph.Node {
 		return func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-			return []*graph.Node{unembed(m.Config, bindLlamaWeights(m.Config, in[:nw]), in[nw])}
+			return []*graph.Node{bind(m.Config, in[:nw]).unembed(in[nw])}
 		}
 	})
 	if err != nil {
