@@ -200,7 +200,7 @@ func printScore(s *probe.TextScore) {
 	if s.At == probe.AtLast {
 		what = fmt.Sprintf("last token (%d)", s.From)
 	}
-	fmt.Printf("emotions at layer %d, %s, centring: %s\n", s.Layer, what, s.Centering)
+	fmt.Printf("emotions at layer %d (%s), %s, centring: %s\n", s.Layer, lm.Site{Layer: s.Layer}, what, s.Centering)
 	top := s.Ranked[0].Score
 	for _, r := range s.Ranked {
 		bar := ""

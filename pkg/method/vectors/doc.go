@@ -29,7 +29,8 @@
 //	                                                 first layer extracted)
 //
 // Metadata of the vector files (strings, as safetensors requires): "format" ("emotion-probes-go/1"),
-// "emotions" (JSON list, the row order), "layer", "model", "denoised", "n_components_removed",
+// "emotions" (JSON list, the row order), "layer", "site" (the layer's TransformerLens name, lm.Site:
+// "blocks.19.hook_resid_post" for layer 20), "model", "denoised", "n_components_removed",
 // "explained_variance" (JSON list), "pca_variance_threshold", "token_offset", "n_stories" (JSON object,
 // emotion -> stories averaged). Python reads them with safetensors.numpy.load_file and safe_open(...).metadata()
 // (tools/reference/check_vectors_readable.py).

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/safetensors"
 	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
@@ -208,6 +209,7 @@ func runLayer(st *checkpoint.Stage, out string, plan *activations.Plan, layer in
 		"format":                 Format,
 		"emotions":               safetensors.MetaJSON(emotions),
 		"layer":                  strconv.Itoa(layer),
+		"site":                   lm.Site{Layer: layer}.String(), // TransformerLens's name of the same point
 		"model":                  plan.Model,
 		"denoised":               strconv.FormatBool(r.Denoised),
 		"n_components_removed":   strconv.Itoa(r.K()),
