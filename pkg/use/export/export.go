@@ -267,10 +267,16 @@ func ControlVector(layers []Layer, opts Options) (*gguf.Writer, *Summary, error)
 		w.Add("emotion_probes.hidden_states_layers", gguf.Value{Type: gguf.TypeArray, ElemType: gguf.TypeInt32, Data: hs}),
 		w.Add("emotion_probes.residual_norms", gguf.Value{Type: gguf.TypeArray, ElemType: gguf.TypeFloat32, Data: norms}),
 	}
-	for _, k := range []string{"model", "model_sha256", "token_offset", "denoised"} {
+	for _, k := range []string{"model", "model_sha256"} {
 		if v := meta[k]; v != "" {
 			errs = append(errs, w.AddString("emotion_probes."+k, v))
 		}
+	}
+	if t, err := strconv.ParseUint(meta["token_offset"], 10, 32); err == nil {
+		errs = append(errs, w.AddUint32("emotion_probes.token_offset", uint32(t)))
+	}
+	if d, err := strconv.ParseBool(meta["denoised"]); err == nil {
+		errs = append(errs, w.Add("emotion_probes.denoised", gguf.Value{Type: gguf.TypeBool, Data: d}))
 	}
 	errs = append(errs, w.AddString("emotion_probes.note", fmt.Sprintf("direction.N = alpha x residual_norm x the unit "+
 		"vector of %q, added at hidden_states[N+1] (after block N); at scale S it steers like "+

@@ -176,6 +176,15 @@ func TestControlVectorFile(t *testing.T) {
 		if e, _ := f.String("emotion_probes.emotion"); e != "sad" {
 			t.Errorf("emotion_probes.emotion %q", e)
 		}
+		if o, _ := f.Uint("emotion_probes.token_offset"); o != 50 {
+			t.Errorf("emotion_probes.token_offset %d", o)
+		}
+		if d, ok := f.Bool("emotion_probes.denoised"); !d || !ok {
+			t.Errorf("emotion_probes.denoised %v (%v)", d, ok)
+		}
+		if ls, _ := f.Ints("emotion_probes.hidden_states_layers"); !slices.Equal(ls, []int64{2, 3}) {
+			t.Errorf("emotion_probes.hidden_states_layers %v", ls)
+		}
 		want := map[string][]float64{
 			"direction.1": {0, 0, -a * 4.0 / 3},
 			"direction.2": {0, a * 13.0 / 3 * 0.6, a * 13.0 / 3 * 0.8},
