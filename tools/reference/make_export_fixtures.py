@@ -26,9 +26,15 @@ would and prints what they see:
          With --expect-fixture, also that tensors and metadata equal controlvector_ref.gguf's.
   .npz   numpy.load(allow_pickle=False): every array's dtype, shape and (for vectors) row norms; the JSON
          metadata. With --expect-fixture, also that every array equals reference.npz's.
+With --run DIR (a run's output.dir), also recomputes what the file should hold from the run's own files,
+with numpy alone (safetensors parsed by hand): for each layer L, the emotion vector v from
+vectors/layer_L/emotion_vectors.safetensors and the mean story norm (the mean L2 norm of every row of
+"layer_L.per_story" in activations/emotions/*.safetensors, over the vector file's emotions); a control vector's
+direction.(L-1) must be alpha * norm * v / |v|, an npz's vectors v itself, its residual_norm the norm and its
+story_mean the mean of the emotions' "layer_L.mean".
 Exits non-zero if a check fails.
 
-Usage: /tmp/venv/bin/python tools/reference/make_export_fixtures.py [--check FILE ... [--expect-fixture]]
+Usage: /tmp/venv/bin/python tools/reference/make_export_fixtures.py [--check FILE ... [--expect-fixture] [--run DIR]]
 Versions: tools/reference/requirements.txt (gguf 0.19.0, numpy 2.4.6).
 """
 import argparse
@@ -82,12 +88,47 @@ def write_fixtures():
     print(f"wrote {NPZ_OUT} ({os.path.getsize(NPZ_OUT)} bytes)")
 
 
+SAFETENSORS_DTYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "I32": "<i4"}
+
+
+def read_safetensors(path):
+    """(metadata, {name: array}) of a safetensors file, parsed with numpy alone."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    arrays = {}
+    for name, t in header.items():
+        a, b = t["data_offsets"]
+        arrays[name] = np.frombuffer(data[a:b], dtype=SAFETENSORS_DTYPES[t["dtype"]]).reshape(t["shape"])
+    return meta, arrays
+
+
+def run_layer(run, layer):
+    """What a run holds at a layer: emotions, vectors [E, D], the mean story norm, the story mean."""
+    meta, vecs = read_safetensors(os.path.join(run, "vectors", f"layer_{layer}", "emotion_vectors.safetensors"))
+    emotions = json.loads(meta["emotions"])
+    norms, means = [], []
+    folder = os.path.join(run, "activations", "emotions")
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".safetensors"):
+            continue
+        m, a = read_safetensors(os.path.join(folder, name))
+        if int(m.get("n", "0")) == 0:
+            continue
+        means.append(a[f"layer_{layer}.mean"])
+        if m.get("emotion") in emotions:
+            norms.extend(np.linalg.norm(a[f"layer_{layer}.per_story"].astype(np.float64), axis=1))
+    return emotions, np.stack([vecs[e] for e in emotions]), float(np.mean(norms)), np.mean(means, axis=0)
+
+
 def field_value(field):
     v = field.contents()
     return v.item() if isinstance(v, np.generic) else v
 
 
-def check_gguf(path, expect_fixture):
+def check_gguf(path, expect_fixture, run=None):
     ok = True
 
     def fail(msg):
@@ -150,11 +191,27 @@ def check_gguf(path, expect_fixture):
             fail(f"model_hint {field_value(hint)!r}, want {CV_HINT!r}")
         if count is None or count.types[0] != gguf.GGUFValueType.UINT32:
             fail("controlvector.layer_count should be a UINT32 as repeng writes it")
+    if run is not None:
+        emotion = field_value(r.get_field("emotion_probes.emotion"))
+        alpha = float(field_value(r.get_field("emotion_probes.alpha")))
+        for L in field_value(r.get_field("emotion_probes.hidden_states_layers")):
+            emotions, vecs, norm, _ = run_layer(run, L)
+            v = vecs[emotions.index(emotion)].astype(np.float64)
+            want = (alpha * norm * v / np.linalg.norm(v)).astype(np.float32)
+            got = directions.get(L - 1)
+            if got is None:
+                fail(f"layer {L}: no direction.{L - 1}")
+                continue
+            diff = float(np.max(np.abs(got - want)))
+            print(f"  layer {L} -> direction.{L - 1}: recomputed from the run: mean story norm {norm:.6f} "
+                  f"(over {len(emotions)} emotions), |v| {np.linalg.norm(v):.6f}; max |difference| {diff:.3g}")
+            if diff > 1e-4 * max(1.0, norm):
+                fail(f"direction.{L - 1} differs from alpha * norm * v/|v| by {diff}")
     print("  llama.cpp and repeng loaders' checks:", "passed" if ok else "FAILED")
     return ok
 
 
-def check_npz(path, expect_fixture):
+def check_npz(path, expect_fixture, run=None):
     ok = True
 
     def fail(msg):
@@ -187,6 +244,28 @@ def check_npz(path, expect_fixture):
             a = arrays.get(k)
             if a is None or a.dtype != w.dtype or a.shape != w.shape or not np.array_equal(a, w):
                 fail(f"{k}: {a!r}, want {w!r}")
+    if run is not None:
+        layers = arrays["layers"].tolist()
+        vectors = arrays["vectors"].reshape(len(layers), -1, arrays["vectors"].shape[-1])
+        means = arrays.get("story_mean")
+        if means is not None:
+            means = means.reshape(len(layers), -1)
+        for i, L in enumerate(layers):
+            emotions, vecs, norm, mean = run_layer(run, L)
+            rows = np.stack([vecs[emotions.index(e)] for e in arrays["emotions"].tolist()])
+            same = np.array_equal(rows, vectors[i])
+            print(f"  layer {L}: vectors equal the run's safetensors: {same}; residual_norm {arrays['residual_norm'][i]:.6f}, "
+                  f"recomputed {norm:.6f}", end="")
+            if means is not None:
+                print(f"; story_mean max |difference| {float(np.max(np.abs(means[i] - mean))):.3g}")
+            else:
+                print()
+            if not same:
+                fail(f"layer {L}: vectors differ from the run's")
+            if abs(arrays["residual_norm"][i] - norm) > 1e-6 * norm:
+                fail(f"layer {L}: residual_norm {arrays['residual_norm'][i]}, recomputed {norm}")
+            if means is not None and float(np.max(np.abs(means[i] - mean))) > 1e-9 * max(1.0, float(np.max(np.abs(mean)))):
+                fail(f"layer {L}: story_mean differs from the mean of the emotions' means")
     print("  numpy.load checks:", "passed" if ok else "FAILED")
     return ok
 
@@ -195,6 +274,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", nargs="+", metavar="FILE", help="check .gguf/.npz files instead of writing fixtures")
     ap.add_argument("--expect-fixture", action="store_true", help="the checked files must hold the fixtures' values")
+    ap.add_argument("--run", metavar="DIR", help="recompute the expected values from this run's output folder")
     args = ap.parse_args()
     if not args.check:
         write_fixtures()
@@ -202,9 +282,9 @@ def main():
     ok = True
     for path in args.check:
         if path.endswith(".npz"):
-            ok &= check_npz(path, args.expect_fixture)
+            ok &= check_npz(path, args.expect_fixture, args.run)
         else:
-            ok &= check_gguf(path, args.expect_fixture)
+            ok &= check_gguf(path, args.expect_fixture, args.run)
     sys.exit(0 if ok else 1)
 
 
