@@ -47,6 +47,7 @@ numbers are those of docs/method.md and of the notebooks):
   run-all                 steps 1-6 and visualize in order; a rerun resumes where it stopped
   7. validate             held-out accuracy, layer sweep, human ratings, implicit scenarios: a report
   score, steer            use the vectors: a text's emotions token by token; steer a generation
+  export                  the vectors for other tools: llama.cpp/repeng control vectors, .npz
 
 Usage:
   emotion-probes <command> [flags]

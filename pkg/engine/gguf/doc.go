@@ -1,4 +1,4 @@
-// Package gguf reads GGUF files, the single-file model format of llama.cpp/ggml: the model's
+// Package gguf reads and writes GGUF files, the single-file model format of llama.cpp/ggml: the model's
 // hyper-parameters and tokenizer as typed key-value metadata, followed by the weights, often quantized.
 //
 // It is the first stage of loading a model: Open parses the header, the metadata and the tensor directory
@@ -29,6 +29,19 @@
 // BF16, F64, I8-I64, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K-Q6_K; its results equal gguf-py's
 // gguf.quants.dequantize bit for bit (tests against fixtures from tools/reference/make_gguf_fixtures.py).
 // Other types (IQ*, TQ*) open fine and can be read with ReadRaw.
+//
+// # Writing
+//
+// Writer builds small GGUF v3 files (control vectors, fixtures) in memory: metadata with Add (or AddString,
+// AddUint32 ...), tensors with AddTensor (any known type, from its encoded bytes) or AddF32, then WriteTo.
+// The layout is gguf-py's GGUFWriter's: keys and tensors in the order added, the data section at the next
+// multiple of the alignment after the tensor infos, each tensor padded with zeros to the next multiple
+// (general.alignment when added, as a UINT32 power of two; 32 otherwise, and then the key is not written, as
+// gguf-py does not). Tests rewrite gguf-py's own files and compare bytes.
+//
+// A control vector for llama.cpp's --control-vector is such a file: general.architecture "controlvector",
+// controlvector.model_hint, controlvector.layer_count and one F32 [n_embd] tensor "direction.N" per layer
+// (see package pkg/use/export for what N means).
 //
 // # Errors
 //
