@@ -40,7 +40,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 import umap
 from umap.umap_ import find_ab_params, fuzzy_simplicial_set
 
-OUT = os.path.join("pkg", "analysis", "testdata", "analysis_fixtures.json")
+OUT = os.path.join("pkg", "support", "numeric", "testdata", "analysis_fixtures.json")
 
 
 def r6(a):

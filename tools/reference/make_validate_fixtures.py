@@ -73,7 +73,7 @@ def fixtures():
     out["tall"] = fit(x, y, xt, c, 4)
     x, y, xt, c = case(rng, 15, 10, 40, 3, 1.0, 0.6)
     out["wide"] = fit(x, y, xt, c, 3)
-    path = os.path.join(ROOT, "pkg", "validate", "testdata", "logistic_fixtures.json")
+    path = os.path.join(ROOT, "pkg", "use", "validate", "testdata", "logistic_fixtures.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
