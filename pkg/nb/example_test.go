@@ -3,7 +3,7 @@ package nb_test
 import (
 	"fmt"
 
-	"github.com/emotion-probes/emotion-probes/pkg/support/nb"
+	"github.com/emotion-probes/emotion-probes/pkg/nb"
 )
 
 func ExampleExcerpt() {

@@ -43,7 +43,7 @@ func TestConfigPath(t *testing.T) {
 
 func TestConfigFromEnv(t *testing.T) {
 	// The repository's own tiny config, as the runner passes it.
-	abs, err := filepath.Abs("../../../config/tiny.yaml")
+	abs, err := filepath.Abs("../../config/tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestMessagesHTML(t *testing.T) {
 }
 
 func TestTokensHTML(t *testing.T) {
-	tok, err := tokenizer.FromJSONFile("../../engine/tokenizer/testdata/tiny_llama3.json")
+	tok, err := tokenizer.FromJSONFile("../engine/tokenizer/testdata/tiny_llama3.json")
 	if err != nil {
 		t.Skipf("tokenizer fixture: %v", err)
 	}
