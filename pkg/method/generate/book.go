@@ -54,8 +54,8 @@ type Book struct {
 	fresh       bool // a new unit has been written
 }
 
-// NewBook starts the book of a run on an opened stage. The summary names its texts what ("stories").
-func NewBook(st *checkpoint.Stage, what string, order []Reason) *Book {
+// newBook starts the book of a run on an opened stage (Open). The summary names its texts what ("stories").
+func newBook(st *checkpoint.Stage, what string, order []Reason) *Book {
 	return &Book{stage: st, Summary: &Summary{What: what, Order: order}}
 }
 
@@ -140,4 +140,28 @@ func (b *Book) Stopped(err error, total int, units string) error {
 		return fmt.Errorf("%s: stopped after %d of %d %s (rerun to resume): %w", b.stage.Name(), b.Summary.Units, total, units, err)
 	}
 	return fmt.Errorf("%s: %w", b.stage.Name(), err)
+}
+
+// Open checks opts' shard, opens the stage folder of a run (checkpoint.OpenStage: resumes when fp matches
+// what is on disk, refuses or, with opts.Force, starts over when it does not) and starts the run's Book.
+// what names the texts ("stories") and order the stage's reasons, for the Summary.
+func Open(outputDir, stage string, fp checkpoint.Fingerprint, opts Options, what string, order []Reason) (*Book, error) {
+	n := max(opts.NumShards, 1)
+	if opts.Shard < 0 || opts.Shard >= n {
+		return nil, fmt.Errorf("%s: shard %d is outside [0, %d): give a shard index below the number of shards", stage, opts.Shard, n)
+	}
+	st, err := checkpoint.OpenStage(outputDir, stage, fp, opts.Force)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	return newBook(st, what, order), nil
+}
+
+// Bar starts the run's progress bar over total texts, counted in the Summary's word ("stories") unless o
+// names another unit.
+func (b *Book) Bar(label string, total int, o progress.Options) *progress.Bar {
+	if o.Unit == "" {
+		o.Unit = b.Summary.What
+	}
+	return progress.New(label, total, o)
 }

@@ -55,15 +55,14 @@ func runCorpus(ctx context.Context, eng generate.Engine, cfg *config.Config, opt
 	if len(topics) == 0 {
 		return nil, fmt.Errorf("neutral: the corpus %s has no usable dialogue (%d rows left out): %s", c.Path, len(c.Problems), strings.Join(sum.Problems[:min(3, len(sum.Problems))], "; "))
 	}
-	st, err := checkpoint.OpenStage(cfg.OutputDir(), StageName, CorpusFingerprint(cfg, c.SHA256, opts.ModelID), opts.Force)
+	book, err := generate.Open(cfg.OutputDir(), StageName, CorpusFingerprint(cfg, c.SHA256, opts.ModelID), opts, "dialogues", Reasons)
 	if err != nil {
-		return nil, fmt.Errorf("neutral: %w", err)
+		return nil, err
 	}
 	ck := &Checker{Feelings: NewFeelings(cfg.Emotions), MinTokens: cfg.Extraction.TokenOffset + generate.MinExtraTokens,
 		Tokens: eng.ReadingTokens}
-	book := generate.NewBook(st, "dialogues", Reasons)
 	book.Summary.Problems = sum.Problems
-	for i, t := range generate.Shard(topics, opts.Shard, max(opts.NumShards, 1)) {
+	for i, t := range generate.Shard(topics, opts.Shard, opts.NumShards) {
 		if err := ctx.Err(); err != nil {
 			return book.Summary, fmt.Errorf("neutral: stopped after %d topics (rerun to resume): %w", i, err)
 		}

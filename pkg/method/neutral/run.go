@@ -10,7 +10,6 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
-	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
 
 // Topics returns cfg's topics sorted by topic id: the order Run works in and shards are cut from.
@@ -61,24 +60,14 @@ func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts gene
 		return nil, fmt.Errorf("neutral: generation.neutral_per_topic (%d) must be >= 0, max_attempts (%d) and "+
 			"max_new_tokens (%d) >= 1", g.NeutralPerTopic, g.MaxAttempts, g.MaxNewTokens)
 	}
-	n := max(opts.NumShards, 1)
-	if opts.Shard < 0 || opts.Shard >= n {
-		return nil, fmt.Errorf("neutral: shard %d is outside [0, %d): give a shard index below the number of shards", opts.Shard, n)
-	}
-	st, err := checkpoint.OpenStage(cfg.OutputDir(), StageName, Fingerprint(cfg, opts.ModelID), opts.Force)
+	book, err := generate.Open(cfg.OutputDir(), StageName, Fingerprint(cfg, opts.ModelID), opts, "dialogues", Reasons)
 	if err != nil {
-		return nil, fmt.Errorf("neutral: %w", err)
+		return nil, err
 	}
 	all := Topics(cfg)
-	mine := generate.Shard(all, opts.Shard, n)
+	mine := generate.Shard(all, opts.Shard, opts.NumShards)
 	feelings := NewFeelings(cfg.Emotions)
-
-	book := generate.NewBook(st, "dialogues", Reasons)
-	popts := opts.Progress
-	if popts.Unit == "" {
-		popts.Unit = "dialogues"
-	}
-	bar := progress.New("neutral dialogues", len(mine)*g.NeutralPerTopic, popts)
+	bar := book.Bar("neutral dialogues", len(mine)*g.NeutralPerTopic, opts.Progress)
 	defer bar.Done()
 	var jobs []generate.Job
 	for _, topic := range mine {

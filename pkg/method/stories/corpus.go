@@ -44,13 +44,12 @@ func runCorpus(ctx context.Context, eng generate.Engine, cfg *config.Config, opt
 	if err != nil {
 		return nil, err
 	}
-	st, err := checkpoint.OpenStage(cfg.OutputDir(), StageName, CorpusFingerprint(cfg, c.SHA256, opts.ModelID), opts.Force)
+	book, err := generate.Open(cfg.OutputDir(), StageName, CorpusFingerprint(cfg, c.SHA256, opts.ModelID), opts, "stories", Reasons)
 	if err != nil {
-		return nil, fmt.Errorf("stories: %w", err)
+		return nil, err
 	}
-	book := generate.NewBook(st, "stories", Reasons)
 	book.Summary.Problems, book.Summary.Skipped = sum.Problems, sum.Skipped
-	for i, p := range generate.Shard(pairs, opts.Shard, max(opts.NumShards, 1)) {
+	for i, p := range generate.Shard(pairs, opts.Shard, opts.NumShards) {
 		if err := ctx.Err(); err != nil {
 			return book.Summary, fmt.Errorf("stories: stopped after %d pairs (rerun to resume): %w", i, err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
-	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
 
 // Pair is one (emotion, topic) unit of work.
@@ -92,19 +91,13 @@ func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts gene
 			"max_attempts (%d) and max_new_tokens (%d) must all be >= 1", g.StoriesPerTopic, g.StoriesPerCompletion,
 			g.MaxAttempts, g.MaxNewTokens)
 	}
-	n := max(opts.NumShards, 1)
-	if opts.Shard < 0 || opts.Shard >= n {
-		return nil, fmt.Errorf("stories: shard %d is outside [0, %d): give a shard index below the number of shards", opts.Shard, n)
-	}
-	st, err := checkpoint.OpenStage(cfg.OutputDir(), StageName, Fingerprint(cfg, opts.ModelID), opts.Force)
+	book, err := generate.Open(cfg.OutputDir(), StageName, Fingerprint(cfg, opts.ModelID), opts, "stories", Reasons)
 	if err != nil {
-		return nil, fmt.Errorf("stories: %w", err)
+		return nil, err
 	}
 	all := Pairs(cfg)
-	mine := generate.Shard(all, opts.Shard, n)
-
-	book := generate.NewBook(st, "stories", Reasons)
-	bar := progress.New("stories", len(mine)*g.StoriesPerTopic, withUnit(opts.Progress, "stories"))
+	mine := generate.Shard(all, opts.Shard, opts.NumShards)
+	bar := book.Bar("stories", len(mine)*g.StoriesPerTopic, opts.Progress)
 	defer bar.Done()
 	var jobs []generate.Job
 	for _, p := range mine {
@@ -128,13 +121,6 @@ func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts gene
 		return book.Summary, book.Stopped(err, len(mine), "pairs")
 	}
 	return book.Summary, book.Complete(paths(all), func() generate.Unit { return &Unit{} })
-}
-
-func withUnit(o progress.Options, unit string) progress.Options {
-	if o.Unit == "" {
-		o.Unit = unit
-	}
-	return o
 }
 
 func (u *Unit) path() string { return unitPath(u.Emotion, u.Topic) }
