@@ -241,7 +241,6 @@ func (x *run) emotions() (*Part, error) {
 	}
 	var jobs []job
 	var missing []string
-	total := 0
 	var want map[string]bool // nil: every topic (a corpus)
 	if !fromCorpus {
 		want = map[string]bool{}
@@ -266,37 +265,25 @@ func (x *run) emotions() (*Part, error) {
 			missing = append(missing, fmt.Sprintf("%q (%d of %d topics)", e, max(len(ids)-have, 1), max(len(ids), 1)))
 			continue
 		}
-		total += len(j.texts)
 		jobs = append(jobs, j)
 	}
 	if len(missing) > 0 {
-		if len(missing) > 8 {
-			missing = append(missing[:8], fmt.Sprintf("and %d more", len(missing)-8))
-		}
 		return nil, fmt.Errorf("activations: stories are missing for %s in %s: run `emotion-probes generate-%s` (every shard) first",
-			strings.Join(missing, ", "), filepath.Join(x.out, stories.StageName), stories.StageName)
+			listSome(missing, 8), filepath.Join(x.out, stories.StageName), stories.StageName)
 	}
-	if err := dropComplete(st, len(jobs)); err != nil {
-		return nil, err
-	}
-	bar := progress.New("activations: stories", total, withUnit(x.opts.Progress, "texts"))
-	defer bar.Done()
-	texts := make([][]string, len(jobs))
+	names, texts := make([]string, len(jobs)), make([][]string, len(jobs))
 	for i, j := range jobs {
-		texts[i] = j.texts
+		names[i], texts[i] = j.emotion, j.texts
 	}
-	err = x.r.readChunks(x.ctx, texts, x.chunkTexts(), bar.Add, func(i int, rd *reading) error {
+	err = x.readUnits(st, "activations: stories", "emotion", names, texts, func(i int, rd *reading) error {
 		j := jobs[i]
 		if err := writeEmotion(st, j.emotion, j.topicIDs, x.r, rd, &plan); err != nil {
 			return err
 		}
 		part.add(rd, len(j.texts))
-		bar.Note(fmt.Sprintf("%d/%d emotions", i+1, len(jobs)))
 		return nil
 	})
-	if ce := (*chunkError)(nil); errors.As(err, &ce) {
-		return part, stopped(ce.err, "emotion", jobs[ce.first].emotion, ce.first, len(jobs))
-	} else if err != nil {
+	if err != nil {
 		return part, err
 	}
 	units := make([]string, len(all))
@@ -304,6 +291,40 @@ func (x *run) emotions() (*Part, error) {
 		units[i] = emotionUnit(e)
 	}
 	return part, markIfComplete(st, units)
+}
+
+// readUnits reads the texts of the units still to do (texts[i] are unit names[i]'s), chunk by chunk under a
+// progress bar, and hands each unit's reading to write as soon as the unit is read, so an interrupted run
+// keeps every unit written. kind names a unit in messages ("emotion", "topic").
+func (x *run) readUnits(st *checkpoint.Stage, label, kind string, names []string, texts [][]string, write func(i int, rd *reading) error) error {
+	if err := dropComplete(st, len(names)); err != nil {
+		return err
+	}
+	total := 0
+	for _, t := range texts {
+		total += len(t)
+	}
+	bar := progress.New(label, total, withUnit(x.opts.Progress, "texts"))
+	defer bar.Done()
+	err := x.r.readChunks(x.ctx, texts, x.chunkTexts(), bar.Add, func(i int, rd *reading) error {
+		if err := write(i, rd); err != nil {
+			return err
+		}
+		bar.Note(fmt.Sprintf("%d/%d %ss", i+1, len(names), kind))
+		return nil
+	})
+	if ce := (*chunkError)(nil); errors.As(err, &ce) {
+		return stopped(ce.err, kind, names[ce.first], ce.first, len(names))
+	}
+	return err
+}
+
+// listSome joins the first n items of a list for a message, saying how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) > n {
+		items = append(items[:n:n], fmt.Sprintf("and %d more", len(items)-n))
+	}
+	return strings.Join(items, ", ")
 }
 
 // chunkTexts is how many texts go through one read (see reader.readChunks and Options.ChunkTexts).
@@ -397,7 +418,6 @@ func (x *run) neutral() (*Part, error) {
 	}
 	var jobs []job
 	var missing []string
-	total := 0
 	for _, t := range mine {
 		id := config.TopicID(t)
 		if st.Done(topicUnit(id)) {
@@ -417,26 +437,17 @@ func (x *run) neutral() (*Part, error) {
 				j.texts = append(j.texts, d.Text)
 			}
 		}
-		total += len(j.texts)
 		jobs = append(jobs, j)
 	}
 	if len(missing) > 0 {
-		if len(missing) > 5 {
-			missing = append(missing[:5], fmt.Sprintf("and %d more", len(missing)-5))
-		}
 		return nil, fmt.Errorf("activations: neutral dialogues are missing for topics %s in %s: run `emotion-probes generate-%s` (every shard) first",
-			strings.Join(missing, ", "), filepath.Join(x.out, neutral.StageName), neutral.StageName)
+			listSome(missing, 5), filepath.Join(x.out, neutral.StageName), neutral.StageName)
 	}
-	if err := dropComplete(st, len(jobs)); err != nil {
-		return nil, err
-	}
-	bar := progress.New("activations: neutral", total, withUnit(x.opts.Progress, "texts"))
-	defer bar.Done()
-	texts := make([][]string, len(jobs))
+	topics, texts := make([]string, len(jobs)), make([][]string, len(jobs))
 	for i, j := range jobs {
-		texts[i] = j.texts
+		topics[i], texts[i] = j.topic, j.texts
 	}
-	err = x.r.readChunks(x.ctx, texts, x.chunkTexts(), bar.Add, func(i int, rd *reading) error {
+	err = x.readUnits(st, "activations: neutral", "topic", topics, texts, func(i int, rd *reading) error {
 		j := jobs[i]
 		rows, err := writeNeutral(st, j.topic, x.r, rd)
 		if err != nil {
@@ -444,12 +455,9 @@ func (x *run) neutral() (*Part, error) {
 		}
 		part.add(rd, len(j.texts))
 		part.Rows += rows - (len(j.texts) - rd.skipped)
-		bar.Note(fmt.Sprintf("%d/%d topics", i+1, len(jobs)))
 		return nil
 	})
-	if ce := (*chunkError)(nil); errors.As(err, &ce) {
-		return part, stopped(ce.err, "topic", jobs[ce.first].topic, ce.first, len(jobs))
-	} else if err != nil {
+	if err != nil {
 		return part, err
 	}
 	names := make([]string, len(plan.TopicIDs))
