@@ -26,12 +26,24 @@
 //
 // # Hugging Face ids
 //
-// An id is looked up in the Hugging Face hub cache (HF_HUB_CACHE, else HF_HOME/hub, else
-// ~/.cache/huggingface/hub: models--org--name/refs/main names the snapshot). If absent, the files
-// (config.json, tokenizer.json, tokenizer_config.json, generation_config.json, then
-// model.safetensors.index.json and its shards or model.safetensors) are downloaded into that layout as plain
-// files, which huggingface_hub reads as well. HF_TOKEN authorizes gated models; HF_HUB_OFFLINE=1 or
-// Options.Offline forbids the network.
+// An id is looked up first in the Hugging Face hub cache, the one Python's huggingface_hub keeps
+// (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub): refs/main names the commit,
+// snapshots/COMMIT/ holds the files, as links into blobs/ or as plain files. A model downloaded by Python is
+// found there without any network, and one downloaded here is found by Python.
+//
+// Only when the snapshot is absent or incomplete is the hub asked, through github.com/gomlx/go-huggingface
+// (HF_ENDPOINT chooses the hub, HF_TOKEN authorizes gated models): which commit the revision (Options.Revision,
+// default "main") names, and which files it holds. From those it downloads what a model needs here:
+// config.json, tokenizer.json, the optional tokenizer_config.json, generation_config.json and
+// special_tokens_map.json, then model.safetensors.index.json and its shards, or model.safetensors. Pickled
+// PyTorch weights are never fetched. Each file is written as huggingface_hub writes it (blobs/ named by the
+// hub's ETag, a relative link in snapshots/COMMIT/, refs/main last), and checked: weights against their
+// SHA-256, other files against their git blob SHA-1. A weight file cut off mid-download is kept as
+// blobs/SHA256.incomplete and the next run asks only for the rest.
+//
+// The library does not resume, check, or work offline; hubshim.go does those and says in detail what the
+// library lacks. HF_HUB_OFFLINE=1 or Options.Offline forbids the network: then, as when the hub cannot be
+// reached, the error lists what was looked at and how to supply the files by hand.
 //
 // # Fingerprints
 //
