@@ -3,7 +3,6 @@ package hub
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,11 +25,6 @@ func (e *httpStatusError) Error() string {
 		msg += ": " + e.Detail
 	}
 	return msg
-}
-
-func isNotFound(err error) bool {
-	var se *httpStatusError
-	return errors.As(err, &se) && se.Status == http.StatusNotFound
 }
 
 // get starts a GET with optional headers; the caller closes the body. Non-200 answers are *httpStatusError.
