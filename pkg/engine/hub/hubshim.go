@@ -190,6 +190,11 @@ func resumeDownload(o Options, url, blob, name string, meta hubFileMeta) error {
 			if err := restart(); err != nil { // the server ignored the range: it sends the whole file
 				return err
 			}
+		case resp.StatusCode == http.StatusPartialContent:
+			asked := have
+			restart()
+			return fmt.Errorf("GET %s: asked for bytes %d on, the server sent %q; the part was discarded, "+
+				"run again to download the file whole", url, asked, resp.Header.Get("Content-Range"))
 		default:
 			return &httpStatusError{URL: url, Status: resp.StatusCode, Detail: resp.Header.Get("X-Error-Message")}
 		}
