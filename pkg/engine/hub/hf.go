@@ -18,13 +18,13 @@ import (
 //	                                                    as other tools copy them in, are read as well)
 //	HFCacheDir/models--ORG--NAME/blobs/ETAG             the bytes, named by the hub's ETag: the SHA-256 for
 //	                                                    LFS files (weights), the git blob SHA-1 for the rest
-//	HFCacheDir/models--ORG--NAME/blobs/ETAG.incomplete  a weight file being downloaded, resumed by the next
+//	HFCacheDir/models--ORG--NAME/blobs/ETAG.incomplete  a file being downloaded, resumed by the next
 //	                                                    run (older huggingface_hub releases resume it too;
 //	                                                    2.4 writes a file of its own per process)
 //	HFCacheDir/.locks/models--ORG--NAME/ETAG.lock       held while a blob is written: huggingface_hub's own
 //	                                                    lock file, so the two never write one blob at once
 //
-// This file reads that layout and decides whether a download is needed; hubclient.go downloads.
+// This file reads that layout and decides whether a download is needed; hfdownload.go and hffile.go download.
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 

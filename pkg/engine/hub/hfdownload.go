@@ -1,31 +1,26 @@
 package hub
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	gohf "github.com/gomlx/go-huggingface/hub"
 )
 
-// Downloads from the Hugging Face hub go through github.com/gomlx/go-huggingface (its hub package, v0.3.1),
-// the Go port of huggingface_hub by GoMLX's author. It asks the hub's API which commit a revision names and
-// which files that commit holds, and downloads small files into the shared cache layout (blobs/ named by
-// ETag, relative symlinks in snapshots/COMMIT/, a lock file per blob).
-//
-// What it does not do is in hubshim.go, kept apart so that it can be deleted when the library learns it:
-// weight files (LFS) are fetched there, resumably and checked against their SHA-256, because the library
-// restarts an interrupted file from zero, checks nothing, and accepts a connection cut mid-body as a complete
-// file. The shim also asks for each file's metadata itself, so that HTTP errors come back typed.
+// Downloads from the Hugging Face hub, done here with net/http rather than a hub library (doc.go says why):
+// this file asks the hub which commit a revision names and which files it holds, chooses what a model needs
+// and writes refs/REVISION; hffile.go fetches, checks and links each file.
 
 // hfDownload fetches a model's files from the hub into the cache layout and returns the snapshot folder.
 // Files already in the snapshot are kept, so an interrupted download goes on where it stopped: file by file,
-// and inside a weight file from its blobs/SHA256.incomplete.
+// and inside a file from its blobs/ETAG.incomplete.
 func hfDownload(o Options, id, repoDir string) (string, error) {
 	_, statErr := os.Stat(repoDir)
 	snap, err := hfDownloadInto(o, id, repoDir)
@@ -36,28 +31,9 @@ func hfDownload(o Options, id, repoDir string) (string, error) {
 }
 
 func hfDownloadInto(o Options, id, repoDir string) (string, error) {
-	repo := gohf.New(id).
-		WithEndpoint(o.HFEndpoint). // the library reads HF_ENDPOINT itself; ours comes through package env
-		WithCacheDir(o.HFCacheDir).
-		WithAuth(o.HFToken).
-		WithRevision(o.Revision)
-	repo.Verbosity = 0           // it would print to stdout; progress goes to o.Progress instead
-	repo.MaxParallelDownload = 1 // one file at a time: lines in o.Progress stay readable
-
-	// The commit and the file list. The library caches the answer in models--ORG--NAME/info/REVISION, a
-	// folder huggingface_hub does not know and ignores.
-	if err := repo.DownloadInfo(true); err != nil {
-		return "", explainHubError(o, libraryError(err))
-	}
-	info := repo.Info()
-	commit := info.CommitHash
-	if !commitRE.MatchString(commit) {
-		return "", fmt.Errorf("%s/api/models/%s/revision/%s answered without a commit hash (\"sha\": %q): "+
-			"is HF_ENDPOINT a Hugging Face hub?", o.HFEndpoint, id, url.PathEscape(o.Revision), commit)
-	}
-	listed := map[string]bool{}
-	for _, f := range info.Siblings {
-		listed[f.Name] = true
+	commit, listed, err := fetchRevision(o, id)
+	if err != nil {
+		return "", explainHubError(o, err)
 	}
 	files, err := chooseFiles(id, commit, listed)
 	if err != nil {
@@ -65,7 +41,7 @@ func hfDownloadInto(o Options, id, repoDir string) (string, error) {
 	}
 	snap := filepath.Join(repoDir, "snapshots", commit)
 	for _, name := range files {
-		if err := fetchHubFile(o, repo, id, repoDir, commit, name); err != nil {
+		if err := fetchHubFile(o, id, repoDir, commit, name); err != nil {
 			return "", err
 		}
 	}
@@ -79,19 +55,68 @@ func hfDownloadInto(o Options, id, repoDir string) (string, error) {
 				return "", fmt.Errorf("models: %s (commit %s): %s names %s, which the repository does not hold",
 					id, commit[:12], safetensorsIndex, s)
 			}
-			if err := fetchHubFile(o, repo, id, repoDir, commit, s); err != nil {
+			if err := fetchHubFile(o, id, repoDir, commit, s); err != nil {
 				return "", err
 			}
 		}
 	}
 	if !commitRE.MatchString(o.Revision) {
-		// The library does not write refs/; huggingface_hub needs it to find this snapshot offline.
+		// Last, so that refs/ never names a snapshot that lacks files; huggingface_hub reads it offline.
 		ref := filepath.Join(repoDir, "refs", filepath.FromSlash(o.Revision))
 		if _, err := writeAtomic(ref, strings.NewReader(commit), "", "refs"); err != nil {
 			return "", err
 		}
 	}
 	return snap, nil
+}
+
+// fetchRevision asks the hub which commit a revision names and which files that commit holds, as
+// huggingface_hub's model_info does: GET /api/models/ID/revision/REV (the revision escaped whole, so that
+// "refs/pr/1" stays one path segment).
+func fetchRevision(o Options, id string) (commit string, listed map[string]bool, err error) {
+	u := o.HFEndpoint + "/api/models/" + id + "/revision/" + url.PathEscape(o.Revision)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return "", nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	setHubHeaders(req, o)
+	resp, err := o.Client.Do(req)
+	if err != nil {
+		return "", nil, requestError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, &httpStatusError{URL: u, Status: resp.StatusCode, Detail: resp.Header.Get("X-Error-Message")}
+	}
+	var info struct {
+		SHA      string `json:"sha"`
+		Siblings []struct {
+			Name string `json:"rfilename"`
+		} `json:"siblings"`
+	}
+	// The answer lists every file of the repository; 64 MB is far more than the largest repositories need.
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&info); err != nil {
+		return "", nil, fmt.Errorf("GET %s: reading the answer: %w", u, err)
+	}
+	if !commitRE.MatchString(info.SHA) {
+		return "", nil, fmt.Errorf("GET %s answered without a commit hash (\"sha\": %q): is HF_ENDPOINT a "+
+			"Hugging Face hub?", u, info.SHA)
+	}
+	listed = map[string]bool{}
+	for _, f := range info.Siblings {
+		listed[f.Name] = true
+	}
+	return info.SHA, listed, nil
+}
+
+// requestError shortens net/http's `Get "URL": CAUSE` to `GET URL: CAUSE`, the form of this package's other
+// messages. The cause stays wrapped, for errors.Is and errors.As.
+func requestError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), ue.URL, ue.Err)
+	}
+	return err
 }
 
 const safetensorsIndex = "model.safetensors.index.json"
@@ -139,37 +164,10 @@ func listFiles(listed map[string]bool) string {
 	return strings.Join(names, ", ")
 }
 
-// fetchHubFile puts one file of the commit into snapshots/COMMIT/, unless it is there already. Weight files
-// (LFS) go through the shim; the rest through the library, then checked against their git blob SHA-1.
-func fetchHubFile(o Options, repo *gohf.Repo, id, repoDir, commit, name string) error {
-	link := filepath.Join(repoDir, "snapshots", commit, filepath.FromSlash(name))
-	if _, err := os.Stat(link); err == nil {
-		return nil
-	}
-	u := o.HFEndpoint + "/" + id + "/resolve/" + commit + "/" + name
-	meta, err := headHubFile(o, u)
-	if err != nil {
-		return explainHubError(o, err)
-	}
-	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "models: downloading %s (%s)\n", u, formatBytes(meta.Size))
-	}
-	if meta.LFS {
-		return fetchLFS(o, repoDir, link, u, meta)
-	}
-	path, err := repo.DownloadFile(name)
-	if err != nil {
-		return explainHubError(o, libraryError(err))
-	}
-	return verifySmallFile(path, u, meta)
-}
-
 // removeLeftovers undoes what a failed first download leaves in a repository folder that did not exist
-// before: the library's info/ (its cached answer and lock file) and empty folders, since huggingface_hub's
-// cache scan reports a repository folder without snapshots as corrupt. A partial weight file stays, to be
-// resumed.
+// before: empty folders, since huggingface_hub's cache scan reports a repository folder without snapshots as
+// corrupt. A partial file (blobs/ETAG.incomplete) stays, to be resumed.
 func removeLeftovers(repoDir string) {
-	os.RemoveAll(filepath.Join(repoDir, "info"))
 	var dirs []string
 	filepath.WalkDir(repoDir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
@@ -180,4 +178,24 @@ func removeLeftovers(repoDir string) {
 	for i := len(dirs) - 1; i >= 0; i-- {
 		os.Remove(dirs[i]) // fails, as it should, on a folder that is not empty
 	}
+}
+
+// explainHubError adds what an HTTP status means on the hub and what to do about it.
+func explainHubError(o Options, err error) error {
+	var se *httpStatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		if o.HFToken != "" {
+			return fmt.Errorf("%w (the token in HF_TOKEN was refused: check that it can read this repository "+
+				"and that its licence is accepted on the hub)", err)
+		}
+		return fmt.Errorf("%w (a gated or private model, or none of that name: for a gated one accept its "+
+			"licence on the hub and set HF_TOKEN)", err)
+	case http.StatusNotFound:
+		return fmt.Errorf("%w (no such model, revision %q or file)", err, o.Revision)
+	}
+	return err
 }
