@@ -3,7 +3,6 @@ package hub
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,15 +16,15 @@ import (
 type httpStatusError struct {
 	URL    string
 	Status int
+	Detail string // the server's own words (the hub's X-Error-Message), if any
 }
 
 func (e *httpStatusError) Error() string {
-	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
-}
-
-func isNotFound(err error) bool {
-	var se *httpStatusError
-	return errors.As(err, &se) && se.Status == http.StatusNotFound
+	msg := fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
 }
 
 // get starts a GET with optional headers; the caller closes the body. Non-200 answers are *httpStatusError.
@@ -100,15 +99,21 @@ func writeAtomic(dst string, r io.Reader, wantSHA, from string) (string, error) 
 	return got, nil
 }
 
-// ChecksumError says a file's SHA-256 is not the pinned one: a corrupt or substituted download.
+// ChecksumError says a downloaded file's hash is not the one pinned or announced: a corrupt or substituted
+// download.
 type ChecksumError struct {
 	File, From string
 	Got, Want  string
+	Hash       string // "" for SHA-256; "git blob SHA-1" for the hub's small files
 }
 
 func (e *ChecksumError) Error() string {
-	return fmt.Sprintf("models: %s from %s has SHA-256 %s, want %s: the download is corrupt or not the pinned "+
-		"file; it was not kept (retry, or check the mirror or proxy)", e.File, e.From, e.Got, e.Want)
+	hash := e.Hash
+	if hash == "" {
+		hash = "SHA-256"
+	}
+	return fmt.Sprintf("models: %s from %s has %s %s, want %s: the download is corrupt or not the pinned "+
+		"file; it was not kept (retry, or check the mirror or proxy)", e.File, e.From, hash, e.Got, e.Want)
 }
 
 // progress writes "name: 45.2 MB / 92.9 MB (48%, 12.3 MB/s)" lines at most every 2 seconds, and a last line.
@@ -116,6 +121,7 @@ type progress struct {
 	w           io.Writer
 	name        string
 	total, n    int64
+	base        int64 // bytes already there when a resumed download started: not part of the rate
 	start, last time.Time
 }
 
@@ -137,7 +143,7 @@ func (p *progress) print(suffix string) {
 	secs := time.Since(p.start).Seconds()
 	rate := ""
 	if secs > 0 {
-		rate = formatBytes(int64(float64(p.n)/secs)) + "/s"
+		rate = formatBytes(int64(float64(p.n-p.base)/secs)) + "/s"
 	}
 	if p.total > 0 {
 		fmt.Fprintf(p.w, "%s: %s / %s (%d%%, %s)%s\n", p.name, formatBytes(p.n), formatBytes(p.total), 100*p.n/p.total, rate, suffix)

