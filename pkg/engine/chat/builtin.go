@@ -1,30 +1,19 @@
 package chat
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
 )
 
-// Message is one turn of a conversation. Role is "system", "user" or "assistant" (Qwen 3 also knows
-// "tool").
-type Message struct {
-	Role    string
-	Content string
-}
-
-// SpecialTokens are the strings a template refers to as bos_token and eos_token (tokenizer_config.json
-// or the GGUF's BOS/EOS tokens). Empty fields fall back to the family's usual token: "<|begin_of_text|>"
-// for Llama 3, "<bos>" for Gemma, "<s>" and "</s>" for Mistral.
-type SpecialTokens struct {
-	BOS, EOS string
-}
-
-// Template renders conversations the way one model's chat template does. Build it with Detect.
-type Template struct {
+// builtin is a hand-written renderer of one template family. It is the fallback for a model that has no
+// chat template of its own (Builtin); detect recognises a real template's family, which the tests use to
+// check each hand-written renderer against transformers on that family's real templates.
+type builtin struct {
 	family  string // chatml, llama3, mistral, gemma
-	variant string // free text for Name
+	variant string // free text for name
 	bos     string
 	eos     string
 
@@ -41,8 +30,29 @@ type Template struct {
 	systemFolded bool // gemma: Gemma 3 prefixes the first user turn with the system message
 }
 
-// Families lists the supported template families.
+// Families lists the built-in template families (Builtin).
 var Families = []string{"chatml", "llama3", "mistral", "gemma"}
+
+// newBuiltin sets up the hand-written renderer of a family in its plainest form: ChatML without a default
+// system message, the original Llama 3 layout (no dated system header), Gemma 3's (a system message folded
+// into the first user turn), Mistral 7B Instruct v0.1's. Missing special tokens take the family's usual ones.
+func newBuiltin(family string, tokens SpecialTokens) (*builtin, error) {
+	t := &builtin{family: family, bos: tokens.BOS, eos: tokens.EOS}
+	switch family {
+	case "chatml":
+	case "llama3":
+		t.bos = cmp.Or(t.bos, "<|begin_of_text|>")
+	case "gemma":
+		t.bos = cmp.Or(t.bos, "<bos>")
+		t.systemFolded = true
+	case "mistral":
+		t.bos, t.eos = cmp.Or(t.bos, "<s>"), cmp.Or(t.eos, "</s>")
+		t.assistantSuffix = t.eos
+	default:
+		return nil, fmt.Errorf("chat: no built-in template %q: the built-in families are %s", family, strings.Join(Families, ", "))
+	}
+	return t, nil
+}
 
 // defaultSystemRE finds a ChatML system turn whose text is a literal in the template: the default system
 // message. The text may not contain quotes or Jinja syntax, so "... + messages[0]['content'] + ..."
@@ -52,15 +62,13 @@ var defaultSystemRE = regexp.MustCompile(`<\|im_start\|>system(?:\n|\\n)([^'"{}+
 // dateFallbackRE finds the date a Llama 3.1+ template writes when it is not given one.
 var dateFallbackRE = regexp.MustCompile(`set date_string = "([^"]+)"`)
 
-// Detect recognises the family of a chat template from its text. tokens gives the bos_token and
-// eos_token the template may refer to. An empty or unrecognised template is an error that says which
-// families are supported and what to do instead.
-func Detect(template string, tokens SpecialTokens) (*Template, error) {
+// detect recognises the family of a chat template from its text and sets up the hand-written renderer
+// that reproduces it. tokens gives the bos_token and eos_token the template may refer to.
+func detect(template string, tokens SpecialTokens) (*builtin, error) {
 	if strings.TrimSpace(template) == "" {
-		return nil, fmt.Errorf("chat: the chat template is empty (no tokenizer.chat_template in the model file?): " +
-			"give the template from the model's tokenizer_config.json, or use raw text prompts without a template")
+		return nil, fmt.Errorf("chat: detect: the template is empty")
 	}
-	t := &Template{bos: tokens.BOS, eos: tokens.EOS}
+	t := &builtin{bos: tokens.BOS, eos: tokens.EOS}
 	switch {
 	case strings.Contains(template, "<|im_start|>"):
 		t.family = "chatml"
@@ -93,8 +101,8 @@ func Detect(template string, tokens SpecialTokens) (*Template, error) {
 		t.family = "mistral"
 		if strings.Contains(template, "system") && !strings.Contains(template, "Only user and assistant roles are supported") ||
 			strings.Contains(template, "[AVAILABLE_TOOLS]") || strings.Contains(template, "[SYSTEM_PROMPT]") {
-			return nil, fmt.Errorf("chat: this [INST] template handles system messages or tools (Llama 2, Mistral v0.2+), which is not supported: " +
-				"only Mistral 7B Instruct v0.1's template is; use raw text prompts or add the variant to pkg/engine/chat")
+			return nil, fmt.Errorf("chat: detect: this [INST] template handles system messages or tools (Llama 2, Mistral v0.2+): " +
+				"the built-in mistral renderer reproduces only Mistral 7B Instruct v0.1's template")
 		}
 		if t.bos == "" {
 			t.bos = "<s>"
@@ -122,29 +130,23 @@ func Detect(template string, tokens SpecialTokens) (*Template, error) {
 		if len(start) > 80 {
 			start = start[:80] + "..."
 		}
-		return nil, fmt.Errorf("chat: unrecognised chat template (starts %q): supported families are %s "+
-			"(ChatML <|im_start|>, Llama 3 <|start_header_id|>, Mistral [INST], Gemma <start_of_turn>); "+
-			"use raw text prompts for this model, or add its family to pkg/engine/chat", start, strings.Join(Families, ", "))
+		return nil, fmt.Errorf("chat: detect: unrecognised chat template (starts %q): the built-in families are %s "+
+			"(ChatML <|im_start|>, Llama 3 <|start_header_id|>, Mistral [INST], Gemma <start_of_turn>)", start, strings.Join(Families, ", "))
 	}
 	return t, nil
 }
 
-// Name says which family and variant the template was recognised as, e.g.
+// name says which family and variant the renderer reproduces, e.g.
 // `chatml (default system message "You are ...")`.
-func (t *Template) Name() string {
+func (t *builtin) name() string {
 	if t.variant == "" {
 		return t.family
 	}
 	return t.family + " (" + t.variant + ")"
 }
 
-// SetDate sets the "Today Date" a Llama 3.1+ template writes into its system header. The default is
-// the template's own fallback ("26 Jul 2024"), so prompts do not change with the calendar; transformers
-// writes today's date instead (strftime_now) unless date_string is passed. Other templates ignore it.
-func (t *Template) SetDate(date string) { t.date = date }
-
-// EndOfTurn returns the strings that end a reply (e.g. "<|im_end|>"): stop generating at any of them.
-func (t *Template) EndOfTurn() []string {
+// endOfTurn returns the strings that end a reply (e.g. "<|im_end|>").
+func (t *builtin) endOfTurn() []string {
 	var out []string
 	switch t.family {
 	case "chatml":
@@ -162,10 +164,9 @@ func (t *Template) EndOfTurn() []string {
 	return out
 }
 
-// Render returns the prompt text for msgs. With addGenerationPrompt it ends with the header of an
-// assistant turn, so that the model's continuation is the reply. It fails where the template would
-// raise an error (roles that do not alternate for Mistral and Gemma, a system message for Gemma 2).
-func (t *Template) Render(msgs []Message, addGenerationPrompt bool) (string, error) {
+// render returns the prompt text for msgs. It fails where the real template would raise an error (roles
+// that do not alternate for Mistral and Gemma, a system message for Gemma 2).
+func (t *builtin) render(msgs []Message, addGenerationPrompt bool) (string, error) {
 	var b strings.Builder
 	var err error
 	switch t.family {

@@ -57,7 +57,7 @@ func chatTemplate(src string, tok *tokenizer.Tokenizer) (*chat.Template, error) 
 	if id := tok.EOS(); id >= 0 {
 		special.EOS = tok.TokenString(id)
 	}
-	return chat.Detect(src, special)
+	return chat.Compile(src, "the model's chat template", special)
 }
 
 // hfSource reads weights from a folder's safetensors files.
