@@ -61,6 +61,9 @@ func loadModelQuantized(name, backend, quantize string) (*loadedModel, error) {
 	}
 	fmt.Fprintf(os.Stderr, "model: %s (%s, %d layers, d_model %d%s) on backend %s, loaded in %.1fs\n",
 		r.Describe(), m.Config.Architecture, m.Config.NumLayers, m.Config.HiddenSize, stored, backend, time.Since(start).Seconds())
+	if w := m.ChatWarning(); w != "" {
+		fmt.Fprintf(os.Stderr, "warning: %s: %s\n", r.Describe(), w)
+	}
 	return &loadedModel{Model: m, Resolved: r, SHA256: sum}, nil
 }
 

@@ -86,6 +86,9 @@ func Model(cfg *config.Config) *Loaded {
 	c := m.Config
 	fmt.Printf("model: %s (%s, %d layers, d_model %d) on backend %s, loaded in %.1fs\n",
 		m.Resolved.Describe(), c.Architecture, c.NumLayers, c.HiddenSize, m.Backend, m.LoadTime.Seconds())
+	if w := m.ChatWarning(); w != "" {
+		fmt.Printf("warning: %s\n", w)
+	}
 	return m
 }
 

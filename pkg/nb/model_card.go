@@ -18,9 +18,9 @@ func ModelCard(m *Loaded) { HTML(ModelCardHTML(m)) }
 func ModelCardHTML(m *Loaded) string {
 	c := m.Config
 	yes := map[bool]string{true: "yes", false: "no"}
-	chat := "none (stories need a chat model)"
-	if m.Chat != nil {
-		chat = "yes"
+	chat := m.ChatWarning() // the model's own template, a built-in stand-in, or why chats cannot be formatted
+	if chat == "" {
+		chat = m.Chat.Name()
 	}
 	var stops []string
 	for _, id := range m.StopTokens() {

@@ -1,201 +1,172 @@
 package chat
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"unicode"
+	"time"
+
+	"github.com/ardanlabs/jinja"
 )
 
-// Message is one turn of a conversation. Role is "system", "user" or "assistant" (Qwen 3 also knows
-// "tool").
+// Message is one turn of a conversation. Role is "system", "user" or "assistant" ("tool" for templates
+// that know it).
 type Message struct {
 	Role    string
 	Content string
 }
 
-// SpecialTokens are the strings a template refers to as bos_token and eos_token (tokenizer_config.json
-// or the GGUF's BOS/EOS tokens). Empty fields fall back to the family's usual token: "<|begin_of_text|>"
-// for Llama 3, "<bos>" for Gemma, "<s>" and "</s>" for Mistral.
+// SpecialTokens are the strings a template sees as bos_token and eos_token (the tokenizer_config.json
+// fields, or the GGUF's BOS and EOS tokens). An empty field is left undefined, as transformers leaves a
+// token the model does not define (Qwen has no bos_token): `{{ bos_token }}` then writes nothing.
 type SpecialTokens struct {
 	BOS, EOS string
 }
 
-// Template renders conversations the way one model's chat template does. Build it with Detect.
+// Template renders conversations into the prompt text a model was trained on: with the model's own
+// Jinja template (Compile), or with a hand-written one when the model has none (Builtin, Fallback).
+// Set it up before use (SetClock, SetDate); Render is then safe for concurrent use.
 type Template struct {
-	family  string // chatml, llama3, mistral, gemma
-	variant string // free text for Name
-	bos     string
-	eos     string
+	name    string
+	warning string
+	tokens  SpecialTokens
 
-	defaultSystem    string // chatml: system message inserted when the conversation has none
-	hasDefaultSystem bool
-	qwen3            bool // chatml: Qwen 3's <think> handling of assistant turns
+	compiled *jinja.Template // the model's own template
+	fixed    *builtin        // or the hand-written fallback
 
-	alwaysAssistantHeader bool   // llama3: the original template ends with the assistant header regardless
-	dated                 bool   // llama3: 3.1+ templates open with a system header holding dates
-	date                  string // llama3.1+: the "Today Date" written in that header
-
-	assistantSuffix string // mistral: after each assistant reply (eos, or eos + " ")
-
-	systemFolded bool // gemma: Gemma 3 prefixes the first user turn with the system message
+	now  func() time.Time // what strftime_now reads
+	date string           // date_string, when set
+	eot  []string
 }
 
-// Families lists the supported template families.
-var Families = []string{"chatml", "llama3", "mistral", "gemma"}
+// TemplateError is a template's own refusal (raise_exception), e.g. "Conversation roles must alternate
+// user/assistant/user/assistant/...": the conversation does not fit the model's format.
+type TemplateError struct {
+	Message string
+}
 
-// defaultSystemRE finds a ChatML system turn whose text is a literal in the template: the default system
-// message. The text may not contain quotes or Jinja syntax, so "... + messages[0]['content'] + ..."
-// (a system message taken from the conversation) does not match.
-var defaultSystemRE = regexp.MustCompile(`<\|im_start\|>system(?:\n|\\n)([^'"{}+]*?)<\|im_end\|>`)
+func (e *TemplateError) Error() string {
+	return "the chat template refused the conversation: " + e.Message
+}
 
-// dateFallbackRE finds the date a Llama 3.1+ template writes when it is not given one.
-var dateFallbackRE = regexp.MustCompile(`set date_string = "([^"]+)"`)
-
-// Detect recognises the family of a chat template from its text. tokens gives the bos_token and
-// eos_token the template may refer to. An empty or unrecognised template is an error that says which
-// families are supported and what to do instead.
-func Detect(template string, tokens SpecialTokens) (*Template, error) {
-	if strings.TrimSpace(template) == "" {
-		return nil, fmt.Errorf("chat: the chat template is empty (no tokenizer.chat_template in the model file?): " +
-			"give the template from the model's tokenizer_config.json, or use raw text prompts without a template")
+// Compile prepares a model's own chat template, the Jinja text of tokenizer_config.json's "chat_template",
+// a chat_template.jinja file or a GGUF file's tokenizer.chat_template. origin says which (it appears in
+// Name and in errors). A template the engine cannot parse is an error that names origin.
+func Compile(source, origin string, tokens SpecialTokens) (*Template, error) {
+	if strings.TrimSpace(source) == "" {
+		return nil, fmt.Errorf("chat: %s: the chat template is empty", origin)
 	}
-	t := &Template{bos: tokens.BOS, eos: tokens.EOS}
-	switch {
-	case strings.Contains(template, "<|im_start|>"):
-		t.family = "chatml"
-		if strings.Contains(template, "reasoning_content") && strings.Contains(template, "<think>") {
-			t.qwen3 = true
-			t.variant = "Qwen 3, with <think> blocks"
-		} else if m := defaultSystemRE.FindStringSubmatch(template); m != nil {
-			t.hasDefaultSystem = true
-			t.defaultSystem = unescapeJinja(m[1])
-			t.variant = fmt.Sprintf("default system message %q", t.defaultSystem)
-		}
-	case strings.Contains(template, "<|start_header_id|>"):
-		t.family = "llama3"
-		if strings.Contains(template, "Cutting Knowledge Date") {
-			t.dated = true
-			t.date = "26 Jul 2024"
-			if m := dateFallbackRE.FindStringSubmatch(template); m != nil {
-				t.date = m[1]
-			}
-			t.variant = fmt.Sprintf("Llama 3.1+, dated system header, date %q", t.date)
-		}
-		t.alwaysAssistantHeader = !strings.Contains(template, "add_generation_prompt")
-		if t.bos == "" {
-			t.bos = "<|begin_of_text|>"
-		}
-		if t.alwaysAssistantHeader {
-			t.variant = "original Llama 3, assistant header always added"
-		}
-	case strings.Contains(template, "[INST]"):
-		t.family = "mistral"
-		if strings.Contains(template, "system") && !strings.Contains(template, "Only user and assistant roles are supported") ||
-			strings.Contains(template, "[AVAILABLE_TOOLS]") || strings.Contains(template, "[SYSTEM_PROMPT]") {
-			return nil, fmt.Errorf("chat: this [INST] template handles system messages or tools (Llama 2, Mistral v0.2+), which is not supported: " +
-				"only Mistral 7B Instruct v0.1's template is; use raw text prompts or add the variant to pkg/engine/chat")
-		}
-		if t.bos == "" {
-			t.bos = "<s>"
-		}
-		if t.eos == "" {
-			t.eos = "</s>"
-		}
-		t.assistantSuffix = t.eos
-		if strings.Contains(template, "eos_token + ' '") {
-			t.assistantSuffix = t.eos + " "
-		}
-	case strings.Contains(template, "<start_of_turn>"):
-		t.family = "gemma"
-		t.systemFolded = strings.Contains(template, "first_user_prefix")
-		if t.bos == "" {
-			t.bos = "<bos>"
-		}
-		if t.systemFolded {
-			t.variant = "Gemma 3, system message folded into the first user turn"
-		} else {
-			t.variant = "Gemma 2, no system message"
-		}
-	default:
-		start := template
-		if len(start) > 80 {
-			start = start[:80] + "..."
-		}
-		return nil, fmt.Errorf("chat: unrecognised chat template (starts %q): supported families are %s "+
-			"(ChatML <|im_start|>, Llama 3 <|start_header_id|>, Mistral [INST], Gemma <start_of_turn>); "+
-			"use raw text prompts for this model, or add its family to pkg/engine/chat", start, strings.Join(Families, ", "))
+	compiled, err := jinja.Compile(prepareSource(source))
+	if err != nil {
+		return nil, fmt.Errorf("chat: %s: the chat template does not parse (%w): check the file's template text, or report the "+
+			"construct the Jinja engine (github.com/ardanlabs/jinja) lacks", origin, err)
 	}
+	t := &Template{name: "own chat template (" + origin + ")", tokens: tokens, compiled: compiled, now: time.Now}
+	t.eot = t.probeEndOfTurn()
 	return t, nil
 }
 
-// Name says which family and variant the template was recognised as, e.g.
-// `chatml (default system message "You are ...")`.
-func (t *Template) Name() string {
-	if t.variant == "" {
-		return t.family
+// Builtin returns the hand-written template of a family (see Families), for a model that has no chat
+// template of its own; Warning says so. Missing special tokens take the family's usual ones.
+func Builtin(family string, tokens SpecialTokens) (*Template, error) {
+	b, err := newBuiltin(family, tokens)
+	if err != nil {
+		return nil, err
 	}
-	return t.family + " (" + t.variant + ")"
+	return &Template{name: "built-in " + b.name(), tokens: tokens, fixed: b, now: time.Now,
+		warning: "no chat_template in the model; using the built-in " + familyNames[family] + " template",
+		eot:     b.endOfTurn()}, nil
 }
 
-// SetDate sets the "Today Date" a Llama 3.1+ template writes into its system header. The default is
-// the template's own fallback ("26 Jul 2024"), so prompts do not change with the calendar; transformers
-// writes today's date instead (strftime_now) unless date_string is passed. Other templates ignore it.
+var familyNames = map[string]string{"chatml": "ChatML", "llama3": "Llama 3", "gemma": "Gemma", "mistral": "Mistral v0.1"}
+
+// Fallback picks the built-in template for a model without one from the markers its vocabulary has
+// (has reports whether a string is one token): Llama 3's <|start_header_id|>, Gemma's <start_of_turn>,
+// Mistral's [INST], else ChatML, which SmolLM2 and Qwen use. Warning names the choice.
+func Fallback(has func(token string) bool, tokens SpecialTokens) *Template {
+	family := "chatml"
+	switch {
+	case has("<|start_header_id|>") && has("<|eot_id|>"):
+		family = "llama3"
+	case has("<start_of_turn>"):
+		family = "gemma"
+	case has("[INST]"):
+		family = "mistral"
+	}
+	t, _ := Builtin(family, tokens) // a known family: cannot fail
+	if family == "chatml" && !has("<|im_start|>") {
+		t.warning += " (the vocabulary has no <|im_start|> token: a base model? it was not trained on chats)"
+	}
+	return t
+}
+
+// Name says which template renders: `own chat template (tokenizer_config.json)`, or
+// `built-in chatml` for the fallback.
+func (t *Template) Name() string { return t.name }
+
+// Warning is empty when the model's own template renders, else it says why not, e.g. "no chat_template in
+// the model; using the built-in ChatML template": print it where the model is described.
+func (t *Template) Warning() string { return t.warning }
+
+// SetClock sets what strftime_now reads. The default is the wall clock, as in transformers, so a
+// template that writes today's date (Llama 3.2: "Today Date: 09 Mar 2025") renders differently each
+// day; pin the clock, or the date (SetDate), for prompts that must not change.
+func (t *Template) SetClock(now func() time.Time) { t.now = now }
+
+// SetDate passes date_string to the template, as transformers' apply_chat_template(..., date_string=...)
+// does; Llama 3.1+ templates write it as "Today Date" instead of asking strftime_now. The built-in llama3
+// template has no date; other templates ignore it.
 func (t *Template) SetDate(date string) { t.date = date }
 
-// EndOfTurn returns the strings that end a reply (e.g. "<|im_end|>"): stop generating at any of them.
-func (t *Template) EndOfTurn() []string {
-	var out []string
-	switch t.family {
-	case "chatml":
-		out = []string{"<|im_end|>"}
-	case "llama3":
-		out = []string{"<|eot_id|>"}
-	case "mistral":
-		out = []string{t.eos}
-	case "gemma":
-		out = []string{"<end_of_turn>"}
-	}
-	if t.eos != "" && t.eos != out[0] {
-		out = append(out, t.eos)
-	}
-	return out
-}
+// EndOfTurn returns the strings that end a reply, e.g. "<|im_end|>", then the EOS token when it differs:
+// stop generating at any of them. For the model's own template it is what the template writes right after
+// an assistant message (found by rendering one), so it needs no table of families.
+func (t *Template) EndOfTurn() []string { return append([]string(nil), t.eot...) }
 
 // Render returns the prompt text for msgs. With addGenerationPrompt it ends with the header of an
-// assistant turn, so that the model's continuation is the reply. It fails where the template would
-// raise an error (roles that do not alternate for Mistral and Gemma, a system message for Gemma 2).
+// assistant turn, so that the model's continuation is the reply. A template's refusal (roles that do not
+// alternate, a system message where the model takes none) is a *TemplateError.
 func (t *Template) Render(msgs []Message, addGenerationPrompt bool) (string, error) {
-	var b strings.Builder
-	var err error
-	switch t.family {
-	case "chatml":
-		if t.qwen3 {
-			t.renderQwen3(&b, msgs, addGenerationPrompt)
-		} else {
-			t.renderChatML(&b, msgs, addGenerationPrompt)
-		}
-	case "llama3":
-		t.renderLlama3(&b, msgs, addGenerationPrompt)
-	case "mistral":
-		err = t.renderMistral(&b, msgs)
-	case "gemma":
-		err = t.renderGemma(&b, msgs, addGenerationPrompt)
+	return t.RenderWith(msgs, addGenerationPrompt, nil)
+}
+
+// RenderWith is Render with extra template variables, as transformers passes apply_chat_template's
+// keyword arguments: enable_thinking (Qwen 3, Gemma 4), date_string, tools. A value is a Go value (nil,
+// bool, int, float64, string, []any, map[string]any, whose keys are then taken in sorted order) or a
+// json.RawMessage, whose objects keep their key order as Python's dicts do (tools | tojson writes them in
+// that order). The built-in templates ignore vars.
+func (t *Template) RenderWith(msgs []Message, addGenerationPrompt bool, vars map[string]any) (string, error) {
+	if t.fixed != nil {
+		return t.fixed.render(msgs, addGenerationPrompt)
 	}
+	data, err := t.variables(messagesValue(msgs), addGenerationPrompt, vars)
 	if err != nil {
-		return "", fmt.Errorf("chat: %s template: %w", t.family, err)
+		return "", err
 	}
-	return b.String(), nil
+	out, err := t.compiled.RenderValues(data)
+	if err != nil {
+		if te := (*TemplateError)(nil); errors.As(err, &te) {
+			return "", fmt.Errorf("chat: %s: %w", t.name, te)
+		}
+		return "", fmt.Errorf("chat: %s: rendering failed: %w", t.name, err)
+	}
+	return out, nil
 }
 
-// unescapeJinja undoes the escapes of a Jinja string literal (\n, \t, \', \", \\).
-func unescapeJinja(s string) string {
-	r := strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\'`, "'", `\"`, `"`, `\\`, `\`)
-	return r.Replace(s)
-}
-
-// pyStrip is Python's str.strip() (Jinja's trim filter): Unicode white space plus the separators
-// U+001C..U+001F, which Go's unicode.IsSpace leaves out.
-func pyStrip(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f })
+// probeEndOfTurn renders a user turn and an assistant reply and returns what the template writes after
+// the reply, up to the first white space (ChatML's "<|im_end|>\n" gives "<|im_end|>"), then EOS. A
+// template that refuses the probe (it wants a system turn first, say) ends turns with EOS alone.
+func (t *Template) probeEndOfTurn() []string {
+	const reply = "END-OF-TURN-PROBE"
+	var out []string
+	text, err := t.Render([]Message{{Role: "user", Content: "Hello"}, {Role: "assistant", Content: reply}}, false)
+	if i := strings.LastIndex(text, reply); err == nil && i >= 0 {
+		if f := strings.Fields(text[i+len(reply):]); len(f) > 0 {
+			out = append(out, f[0])
+		}
+	}
+	if t.tokens.EOS != "" && (len(out) == 0 || out[0] != t.tokens.EOS) {
+		out = append(out, t.tokens.EOS)
+	}
+	return out
 }

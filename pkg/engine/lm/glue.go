@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
@@ -44,11 +45,21 @@ func ggufTokenizer(f *gguf.File) (*tokenizer.Tokenizer, error) {
 	return t, nil
 }
 
-// chatTemplate detects the chat template family; a model without one (or with an unsupported
-// one) still loads, and ChatPrompt reports why it cannot format chats.
-func chatTemplate(src string, tok *tokenizer.Tokenizer) (*chat.Template, error) {
-	if src == "" {
-		return nil, errors.New("the model has no chat template (a base model?): use raw prompts")
+// chatSource is a model's own chat template as its files hold it: the Jinja text, where it was found
+// (for messages), or why it could not be read.
+type chatSource struct {
+	text   string // empty: the model has none
+	origin string // e.g. "/models/x/tokenizer_config.json (chat_template)"
+	err    error
+}
+
+// chatTemplate prepares the model's own chat template, rendered as transformers renders it. A model
+// without one gets the built-in template its vocabulary suggests (ChatML for SmolLM2-like vocabularies),
+// whose Warning says so. A template that cannot be read or parsed leaves Chat nil: ChatPrompt then
+// returns the error, rather than formatting the model's chats in a format it was not trained on.
+func chatTemplate(src chatSource, tok *tokenizer.Tokenizer) (*chat.Template, error) {
+	if src.err != nil {
+		return nil, src.err
 	}
 	special := chat.SpecialTokens{}
 	if id := tok.BOS(); id >= 0 {
@@ -57,7 +68,57 @@ func chatTemplate(src string, tok *tokenizer.Tokenizer) (*chat.Template, error) 
 	if id := tok.EOS(); id >= 0 {
 		special.EOS = tok.TokenString(id)
 	}
-	return chat.Detect(src, special)
+	if src.text == "" {
+		return chat.Fallback(func(s string) bool { _, ok := tok.ID(s); return ok }, special), nil
+	}
+	return chat.Compile(src.text, src.origin, special)
+}
+
+// hfChatTemplate reads a Hugging Face folder's chat template where transformers looks for it: a
+// chat_template.jinja file first, else tokenizer_config.json's "chat_template", a string or a list of
+// {"name", "template"} of which transformers uses "default" (when no tools are given). Without either,
+// the model has no template.
+func hfChatTemplate(dir string) chatSource {
+	path := filepath.Join(dir, "chat_template.jinja")
+	if data, err := os.ReadFile(path); err == nil {
+		return chatSource{text: string(data), origin: path}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return chatSource{err: fmt.Errorf("reading the chat template: %w", err)}
+	}
+	path = filepath.Join(dir, "tokenizer_config.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return chatSource{}
+	} else if err != nil {
+		return chatSource{err: fmt.Errorf("reading the chat template: %w", err)}
+	}
+	var tc struct {
+		ChatTemplate json.RawMessage `json:"chat_template"`
+	}
+	if err := json.Unmarshal(data, &tc); err != nil {
+		return chatSource{err: fmt.Errorf("%s is not valid JSON (%v): fix the file to read its chat_template", path, err)}
+	}
+	origin := path + " (chat_template)"
+	var text string
+	if len(tc.ChatTemplate) == 0 || string(tc.ChatTemplate) == "null" {
+		return chatSource{}
+	} else if json.Unmarshal(tc.ChatTemplate, &text) == nil {
+		return chatSource{text: text, origin: origin}
+	}
+	var named []struct{ Name, Template string }
+	if err := json.Unmarshal(tc.ChatTemplate, &named); err != nil {
+		return chatSource{err: fmt.Errorf("%s: chat_template is neither a string nor a list of {\"name\", \"template\"}: fix the field, "+
+			"or put the template in chat_template.jinja next to it", path)}
+	}
+	var names []string
+	for _, n := range named {
+		if n.Name == "default" {
+			return chatSource{text: n.Template, origin: path + ` (chat_template "default")`}
+		}
+		names = append(names, strconv.Quote(n.Name))
+	}
+	return chatSource{err: fmt.Errorf("%s: chat_template lists templates %s but none named \"default\", the one transformers uses: "+
+		"rename the one for chats to \"default\", or put it in chat_template.jinja next to it", path, strings.Join(names, ", "))}
 }
 
 // hfSource reads weights from a folder's safetensors files.
@@ -110,33 +171,21 @@ func (s hfSource) find(name string) string {
 
 // openHFFolder reads a Hugging Face model folder: config.json, tokenizer.json (with
 // tokenizer_config.json for special tokens and the chat template) and the safetensors weights.
-func openHFFolder(dir string) (Config, weightSource, *tokenizer.Tokenizer, string, error) {
+func openHFFolder(dir string) (Config, weightSource, *tokenizer.Tokenizer, chatSource, error) {
 	cfg, err := readHFConfig(dir)
 	if err != nil {
-		return Config{}, nil, nil, "", err
+		return Config{}, nil, nil, chatSource{}, err
 	}
 	tok, err := tokenizer.FromDir(dir)
 	if err != nil {
-		return Config{}, nil, nil, "", fmt.Errorf("lm: %s: %w", dir, err)
-	}
-	var tc struct {
-		ChatTemplate json.RawMessage `json:"chat_template"`
-	}
-	template := ""
-	if data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json")); err == nil {
-		if json.Unmarshal(data, &tc) == nil {
-			_ = json.Unmarshal(tc.ChatTemplate, &template) // a list of named templates is left unsupported
-		}
-	}
-	if data, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
-		template = string(data)
+		return Config{}, nil, nil, chatSource{}, fmt.Errorf("lm: %s: %w", dir, err)
 	}
 	f, err := safetensors.OpenFolder(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return Config{}, nil, nil, "", fmt.Errorf("lm: %s: no model.safetensors or model.safetensors.index.json: %w", dir, err)
+			return Config{}, nil, nil, chatSource{}, fmt.Errorf("lm: %s: no model.safetensors or model.safetensors.index.json: %w", dir, err)
 		}
-		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
+		return Config{}, nil, nil, chatSource{}, fmt.Errorf("lm: %w", err)
 	}
-	return cfg, hfSource{f: f, normPlusOne: cfg.NormPlusOne}, tok, template, nil
+	return cfg, hfSource{f: f, normPlusOne: cfg.NormPlusOne}, tok, hfChatTemplate(dir), nil
 }

@@ -34,7 +34,7 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 		src      weightSource
 		cfg      Config
 		tok      *tokenizer.Tokenizer
-		template string
+		template chatSource
 	)
 	if st.IsDir() {
 		cfg, src, tok, template, err = openHFFolder(path)
@@ -277,10 +277,10 @@ func unpermuteRows[T any](data []T, shape []int, heads int) []T {
 }
 
 // openGGUF reads the hyper-parameters, tokenizer and weights of a GGUF file.
-func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, string, error) {
+func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, chatSource, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
-		return Config{}, nil, nil, "", fmt.Errorf("lm: %w", err)
+		return Config{}, nil, nil, chatSource{}, fmt.Errorf("lm: %w", err)
 	}
 	cfg, permuted, err := ggufConfig(f)
 	if err == nil {
@@ -292,9 +292,12 @@ func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, string, 
 	}
 	if err != nil {
 		f.Close()
-		return Config{}, nil, nil, "", err
+		return Config{}, nil, nil, chatSource{}, err
 	}
-	template, _ := f.String("tokenizer.chat_template")
+	// llama.cpp's converter stores the template under this key (named extras, such as tool_use, under
+	// tokenizer.chat_template.<name>; transformers' default is the plain one).
+	template := chatSource{origin: path + " (tokenizer.chat_template)"}
+	template.text, _ = f.String("tokenizer.chat_template")
 	return cfg, ggufSource{f: f, cfg: cfg, permuted: permuted}, tok, template, nil
 }
 

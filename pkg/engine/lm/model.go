@@ -18,7 +18,7 @@ import (
 type Model struct {
 	Config    Config
 	Tokenizer *tokenizer.Tokenizer
-	Chat      *chat.Template // nil when the model has no supported chat template (see ChatPrompt)
+	Chat      *chat.Template // the model's own chat template, or a built-in one (Chat.Warning); nil when its own cannot be read (ChatPrompt says why)
 	Path      string         // the file or folder it was loaded from
 
 	chatErr error

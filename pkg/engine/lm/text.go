@@ -9,17 +9,28 @@ import (
 
 // Text helpers: the model's tokenizer and chat template, as the pipeline uses them.
 
-// ChatPrompt formats messages with the model's own chat template, ending with the assistant's
-// header (the generation prompt), and tokenizes the result with its special tokens.
+// ChatPrompt formats messages with the model's own chat template (or, for a model without one, the
+// built-in template ChatWarning names), ending with the assistant's header (the generation prompt), and
+// tokenizes the result with its special tokens.
 func (m *Model) ChatPrompt(msgs []chat.Message) ([]int, error) {
 	if m.Chat == nil {
 		return nil, fmt.Errorf("lm: %s: cannot format a chat: %w", m.Path, m.chatErr)
 	}
 	text, err := m.Chat.Render(msgs, true)
 	if err != nil {
-		return nil, fmt.Errorf("lm: chat template %s: %w", m.Chat.Name(), err)
+		return nil, fmt.Errorf("lm: %w", err)
 	}
 	return m.Tokenizer.Encode(text, false), nil
+}
+
+// ChatWarning is what a user should know about how chats are formatted, or "" when the model's own
+// template does it: that a built-in template stands in for a missing one, or why chats cannot be
+// formatted at all. Print it where the model is described.
+func (m *Model) ChatWarning() string {
+	if m.Chat == nil {
+		return "cannot format chats: " + m.chatErr.Error()
+	}
+	return m.Chat.Warning()
 }
 
 // StopTokens are the ids that end a completion: EOS and the chat template's end-of-turn markers.

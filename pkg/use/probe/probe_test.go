@@ -32,7 +32,7 @@ func tinyModel(t *testing.T) *lm.Model {
 	tiny.Do(func() {
 		tiny.m, tiny.err = lm.Load(filepath.Join("..", "..", "engine", "lm", "testdata", "tiny-llama"), lm.LoadOptions{})
 		if tiny.err == nil {
-			tiny.m.Chat, tiny.err = chat.Detect(smolTemplate, chat.SpecialTokens{})
+			tiny.m.Chat, tiny.err = chat.Compile(smolTemplate, "SmolLM2's tokenizer_config.json", chat.SpecialTokens{})
 		}
 	})
 	if tiny.err != nil {

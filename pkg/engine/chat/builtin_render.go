@@ -11,7 +11,7 @@ import (
 //	{{ '<|im_start|>system\n<default><|im_end|>\n' }}{% endif %}
 //	{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}
 //	{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}
-func (t *Template) renderChatML(b *strings.Builder, msgs []Message, gen bool) {
+func (t *builtin) renderChatML(b *strings.Builder, msgs []Message, gen bool) {
 	if t.hasDefaultSystem && len(msgs) > 0 && msgs[0].Role != "system" {
 		b.WriteString("<|im_start|>system\n" + t.defaultSystem + "<|im_end|>\n")
 	}
@@ -25,7 +25,7 @@ func (t *Template) renderChatML(b *strings.Builder, msgs []Message, gen bool) {
 
 // renderQwen3 follows Qwen 3's template without tools: assistant turns after the last user query carry a
 // <think> block (empty unless the content has one), and tool results are wrapped as user turns.
-func (t *Template) renderQwen3(b *strings.Builder, msgs []Message, gen bool) {
+func (t *builtin) renderQwen3(b *strings.Builder, msgs []Message, gen bool) {
 	if len(msgs) > 0 && msgs[0].Role == "system" {
 		b.WriteString("<|im_start|>system\n" + msgs[0].Content + "<|im_end|>\n")
 	}
@@ -73,7 +73,7 @@ func (t *Template) renderQwen3(b *strings.Builder, msgs []Message, gen bool) {
 // renderLlama3: the original Llama 3 template; BOS opens the first turn, content is trimmed.
 // Llama 3.1+ templates always open with BOS and a system header holding the knowledge cut-off and a date,
 // followed by the conversation's system message (trimmed), if any; tool results go in "ipython" turns.
-func (t *Template) renderLlama3(b *strings.Builder, msgs []Message, gen bool) {
+func (t *builtin) renderLlama3(b *strings.Builder, msgs []Message, gen bool) {
 	if t.dated {
 		system := ""
 		if len(msgs) > 0 && msgs[0].Role == "system" {
@@ -108,7 +108,7 @@ func (t *Template) renderLlama3(b *strings.Builder, msgs []Message, gen bool) {
 
 // renderMistral: Mistral 7B Instruct v0.1; user and assistant must alternate, starting with user.
 // The template has no generation prompt: "[/INST]" already hands the turn to the model.
-func (t *Template) renderMistral(b *strings.Builder, msgs []Message) error {
+func (t *builtin) renderMistral(b *strings.Builder, msgs []Message) error {
 	b.WriteString(t.bos)
 	for i, m := range msgs {
 		if (m.Role == "user") != (i%2 == 0) {
@@ -127,7 +127,7 @@ func (t *Template) renderMistral(b *strings.Builder, msgs []Message) error {
 }
 
 // renderGemma: Gemma 2 and 3; "assistant" is called "model", content is trimmed, roles alternate.
-func (t *Template) renderGemma(b *strings.Builder, msgs []Message, gen bool) error {
+func (t *builtin) renderGemma(b *strings.Builder, msgs []Message, gen bool) error {
 	b.WriteString(t.bos)
 	prefix := ""
 	if len(msgs) > 0 && msgs[0].Role == "system" {

