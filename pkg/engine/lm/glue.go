@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/gguf"
@@ -71,8 +72,20 @@ func chatTemplate(src chatSource, tok *tokenizer.Tokenizer) (*chat.Template, err
 	if src.text == "" {
 		return chat.Fallback(func(s string) bool { _, ok := tok.ID(s); return ok }, special), nil
 	}
-	return chat.Compile(src.text, src.origin, special)
+	t, err := chat.Compile(src.text, src.origin, special)
+	if err != nil {
+		return nil, err
+	}
+	t.SetClock(func() time.Time { return PromptDate })
+	return t, nil
 }
+
+// PromptDate is the date a chat template reads from its clock (strftime_now; Llama 3.2's writes "Today
+// Date" into every system turn). transformers reads the wall clock; the engine pins it, so that a model's
+// prompts, and so its seeded stories, do not change with the calendar, and a run resumed on another day
+// sends what its first part sent. The date is the one Llama 3.1's template writes when given none. Call
+// Model.Chat.SetClock(time.Now) to follow the wall clock instead.
+var PromptDate = time.Date(2024, time.July, 26, 0, 0, 0, 0, time.UTC)
 
 // hfChatTemplate reads a Hugging Face folder's chat template where transformers looks for it: a
 // chat_template.jinja file first, else tokenizer_config.json's "chat_template", a string or a list of
