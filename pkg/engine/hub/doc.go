@@ -33,6 +33,13 @@
 // files, which huggingface_hub reads as well. HF_TOKEN authorizes gated models; HF_HUB_OFFLINE=1 or
 // Options.Offline forbids the network.
 //
+// # Pickled weights
+//
+// PyTorch's own weight files (pytorch_model.bin, *.pt, *.pth) are pickles: loading one runs whatever code it
+// carries. They are never loaded, nor read. A folder (or a cached or downloaded repository) whose only
+// weights are pickles is refused with the conversion to safetensors to run instead; a folder with both uses
+// the safetensors and ignores the pickles.
+//
 // # Fingerprints
 //
 // FileSHA256 hashes a file once per process (and once per file version for files of 16 MB or more, through a
