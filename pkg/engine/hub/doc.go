@@ -73,6 +73,13 @@
 // models_test.go (resume, checksums, a cut small file, the Python cache layout, no token to the storage host)
 // are the behaviour a replacement must keep.
 //
+// # Pickled weights
+//
+// PyTorch's own weight files (pytorch_model.bin, *.pt, *.pth) are pickles: loading one runs whatever code it
+// carries. They are never loaded, nor read. A folder (or a cached or downloaded repository) whose only
+// weights are pickles is refused with the conversion to safetensors to run instead; a folder with both uses
+// the safetensors and ignores the pickles.
+//
 // # Fingerprints
 //
 // FileSHA256 hashes a file once per process (and once per file version for files of 16 MB or more, through a

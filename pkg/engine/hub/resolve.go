@@ -258,6 +258,11 @@ func resolveGGUFFile(name, path, source string) (*Resolved, error) {
 	defer f.Close()
 	magic := make([]byte, 4)
 	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "GGUF" {
+		for _, g := range pickleGlobs {
+			if ok, _ := filepath.Match(g, strings.ToLower(filepath.Base(path))); ok {
+				return nil, fmt.Errorf("models: %s: %s", path, pickleAdvice(filepath.Dir(path), []string{filepath.Base(path)}))
+			}
+		}
 		return nil, fmt.Errorf("models: %s is not a GGUF file (it does not start with \"GGUF\"); %s", path, acceptedForms)
 	}
 	return &Resolved{Name: name, Kind: GGUF, Path: path, Source: source}, nil
@@ -277,6 +282,9 @@ func resolveFolder(name, dir string) (*Resolved, error) {
 		if len(ggufs) > 1 {
 			return nil, fmt.Errorf("models: folder %s holds %d .gguf files; name one of them as the model", dir, len(ggufs))
 		}
+	}
+	if pk := pickleWeights(dir); len(weights) == 0 && len(pk) > 0 {
+		return nil, fmt.Errorf("models: folder %s: %s", dir, pickleAdvice(dir, pk))
 	}
 	return nil, fmt.Errorf("models: folder %s is not a Hugging Face model folder: missing %s; %s",
 		dir, strings.Join(missing, ", "), acceptedForms)

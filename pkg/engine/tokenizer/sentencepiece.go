@@ -69,11 +69,17 @@ func (t *Tokenizer) useSentencePiece(vocab map[string]int, byteFallback, fuseUnk
 			m.fallback[b] = int32(id)
 		}
 	}
+	// Added tokens keep their text; a set, not a scan of t.added per id: Gemma's 262k ids times its 6k
+	// added tokens would take seconds.
+	isAdded := make([]bool, len(t.vocab))
+	for _, a := range t.added {
+		isAdded[a.ID] = true
+	}
 	for id, tok := range t.vocab {
 		if tok == "" {
 			continue
 		}
-		if b, ok := byteToken(tok); ok && t.isModelToken(id) {
+		if b, ok := byteToken(tok); ok && !isAdded[id] {
 			t.text[id] = []byte{b}
 			continue
 		}
@@ -81,16 +87,6 @@ func (t *Tokenizer) useSentencePiece(vocab map[string]int, byteFallback, fuseUnk
 	}
 	t.sp = &dec
 	return nil
-}
-
-// isModelToken says whether id is a model (not added) token.
-func (t *Tokenizer) isModelToken(id int) bool {
-	for _, a := range t.added {
-		if a.ID == id {
-			return false
-		}
-	}
-	return true
 }
 
 // charSymbols turns a word into its initial symbols, one per character (Hugging Face's

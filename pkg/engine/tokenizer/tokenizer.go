@@ -140,23 +140,36 @@ func (t *Tokenizer) SetSpecialIDs(bos, eos, pad int) error {
 	return nil
 }
 
+// maxUnusedIDs bounds the ids a vocabulary may leave unused. The tables below are indexed by id, so a file
+// that gives one token the id 10^12, by corruption or on purpose, would have them allocate terabytes before
+// anything else is checked. Real vocabularies are dense but for a few hundred reserved ids.
+const maxUnusedIDs = 1 << 20
+
 // build fills the derived tables once vocab, merges and added tokens are known.
 func build(vocab map[string]int, merges [][2]string, added []AddedToken, unk string, ignoreMerges bool) (*Tokenizer, error) {
-	size := 0
+	size, top, where := 0, "", "vocabulary"
 	for tok, id := range vocab {
 		if id < 0 {
 			return nil, fmt.Errorf("vocabulary: token %q has negative id %d", tok, id)
 		}
-		size = max(size, id+1)
+		if id >= size {
+			size, top = id+1, tok
+		}
 	}
 	for _, a := range added {
 		if a.ID < 0 {
 			return nil, fmt.Errorf("added token %q has negative id %d", a.Content, a.ID)
 		}
-		size = max(size, a.ID+1)
+		if a.ID >= size {
+			size, top, where = a.ID+1, a.Content, "added token"
+		}
 	}
 	if size == 0 {
 		return nil, fmt.Errorf("vocabulary is empty")
+	}
+	if tokens := len(vocab) + len(added); size-tokens > maxUnusedIDs {
+		return nil, fmt.Errorf("%s: token %q has id %d, but the file lists only %d tokens: ids may leave at most %d unused; "+
+			"the file is corrupt", where, top, size-1, tokens, maxUnusedIDs)
 	}
 	t := &Tokenizer{
 		vocab:   make([]string, size),

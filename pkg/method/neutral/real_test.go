@@ -3,20 +3,21 @@ package neutral_test
 import (
 	"context"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/neutral"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // TestRealModelWritesDialogues runs the real model named by EMOTION_PROBES_MODEL_GGUF (skipped when unset).
 func TestRealModelWritesDialogues(t *testing.T) {
-	path := os.Getenv("EMOTION_PROBES_MODEL_GGUF")
+	path := env.Get(env.ModelGGUF)
 	if path == "" {
-		t.Skip("set EMOTION_PROBES_MODEL_GGUF to a .gguf file to run the real model")
+		testkit.Skipf(t, "set %s to a .gguf file to run the real model", env.ModelGGUF)
 	}
 	m, err := lm.Load(path, lm.LoadOptions{})
 	if err != nil {

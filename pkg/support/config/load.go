@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -88,7 +90,7 @@ func parse(data []byte, file string) (*Config, Problems, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, Problems{syntaxProblem(file, err)}
+		return nil, nil, Problems{syntaxProblem(file, data, err)}
 	}
 	d := &decoder{file: file, lines: c.lines}
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -99,15 +101,67 @@ func parse(data []byte, file string) (*Config, Problems, error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxProblem turns yaml.v3's "yaml: line 7: did not find expected key" into a Problem at line 7.
-func syntaxProblem(file string, err error) Problem {
+// syntaxProblem turns yaml.v3's "yaml: line 7: did not find expected key" into a Problem at line 7. When
+// yaml.v3 gives no line, the line is found in data (locateYAMLError).
+func syntaxProblem(file string, data []byte, err error) Problem {
 	msg := err.Error()
 	p := Problem{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		p.Line, _ = strconv.Atoi(m[1])
 		p.Msg = "YAML syntax: " + m[2] + " (check indentation and that each key ends with ':')"
+		return p
 	}
+	p.Line = locateYAMLError(data, msg)
 	return p
+}
+
+var yamlAnchorRE = regexp.MustCompile(`anchor '([^']*)'`)
+
+// locateYAMLError finds the line of a yaml.v3 error whose message has none. Three kinds of error lack one:
+// the reader's (bytes that are not UTF-8, or control characters), found here as the first such byte; the
+// decoder's about anchors and aliases (an alias to an unknown anchor, an anchor that contains itself, too
+// much aliasing), found as the first line that uses the anchor or an alias; and the scanner's and parser's
+// on the first line, which yaml.v3 counts from 0 and leaves out when it is 0.
+func locateYAMLError(data []byte, msg string) int {
+	lineAt := func(off int) int { return 1 + bytes.Count(data[:off], []byte("\n")) }
+	if off := firstNonYAMLByte(data); off >= 0 {
+		return lineAt(off)
+	}
+	find := func(marks ...string) int {
+		for _, m := range marks {
+			if i := bytes.Index(data, []byte(m)); i >= 0 {
+				return lineAt(i)
+			}
+		}
+		return 1
+	}
+	if m := yamlAnchorRE.FindStringSubmatch(msg); m != nil {
+		if strings.Contains(msg, "contains itself") {
+			return find("&"+m[1], "*"+m[1])
+		}
+		return find("*"+m[1], "&"+m[1])
+	}
+	if strings.Contains(msg, "alias") {
+		return find("*")
+	}
+	return 1
+}
+
+// firstNonYAMLByte is the offset of the first byte that is not valid UTF-8 or is a character YAML does not
+// allow in a document (C0 controls other than tab and line breaks, DEL, C1 controls other than NEL,
+// surrogates, U+FFFE, U+FFFF); -1 when there is none.
+func firstNonYAMLByte(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		printable := r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0x7E) || r == 0x85 ||
+			(r >= 0xA0 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD && r != utf8.RuneError) ||
+			(r == utf8.RuneError && size == 3) || r >= 0x10000
+		if !printable {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // LoadLists fills Emotions, Topics and Synonyms from the Data section, reading the files it names (relative to
@@ -325,9 +379,14 @@ func LoadSynonyms(path string) (map[string][]string, error) {
 		}
 		return nil, fmt.Errorf("cannot read synonyms file %s: %w", path, err)
 	}
+	return parseSynonyms(data, path)
+}
+
+// parseSynonyms is LoadSynonyms on the file's bytes; path names the file in problems.
+func parseSynonyms(data []byte, path string) (map[string][]string, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Problems{syntaxProblem(path, err)}
+		return nil, Problems{syntaxProblem(path, data, err)}
 	}
 	out := map[string][]string{}
 	if len(root.Content) == 0 || isNull(root.Content[0]) {

@@ -214,13 +214,19 @@ func (c *Corpus) readCSV(file string, data []byte, kind Kind) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := r.FieldPos(0)
+		// A record that does not parse (a stray quote) ends the file: where it ends is unknown. Nothing of
+		// it can be asked for either (FieldPos panics on a record Read refused).
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
-				return fmt.Errorf("corpus: %s:%d: %v", file, pe.Line, pe.Err)
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("corpus: %s: %w", file, err)
 			}
+			if pe.StartLine != pe.Line {
+				return fmt.Errorf("corpus: %s:%d: %v (in the record that starts at line %d)", file, pe.Line, pe.Err, pe.StartLine)
+			}
+			return fmt.Errorf("corpus: %s:%d: %v", file, pe.Line, pe.Err)
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

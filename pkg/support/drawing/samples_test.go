@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // Synthetic data that looks like the project's: emotion-like vectors built from a valence and an arousal
@@ -115,9 +118,9 @@ func readEmotions(t *testing.T, name string) []string {
 // TestRenderSamples writes sample figures for a human to look at. It runs only when
 // FIGURES_CHECK_DIR names a directory: go test ./pkg/support/drawing -run Samples with FIGURES_CHECK_DIR=/tmp/x.
 func TestRenderSamples(t *testing.T) {
-	dir := os.Getenv("FIGURES_CHECK_DIR")
+	dir := env.Get(env.FiguresCheckDir)
 	if dir == "" {
-		t.Skip("set FIGURES_CHECK_DIR to write sample figures")
+		testkit.Skipf(t, "set %s to write sample figures", env.FiguresCheckDir)
 	}
 	labels171 := readEmotions(t, "emotions_171.txt")
 	if len(labels171) != 171 {

@@ -44,16 +44,35 @@ const (
 	XLAFlags           = "XLA_FLAGS"             // XLA's own flags (recorded beside XLA benchmarks)
 	// GoNBDir is the notebook's folder, which GoNB sets for every cell.
 	GoNBDir = "GONB_DIR"
+
+	// Tests. NoSkip is set by `make test` (and so by CI): a test that skips without being on the allow-list
+	// of package testkit fails instead, so that a missing set-up step cannot pass as a green run.
+	NoSkip = "EMOTION_PROBES_NO_SKIP"
+	// ModelGGUF names a .gguf file for the opt-in tests that run a real model for minutes.
+	ModelGGUF = "EMOTION_PROBES_MODEL_GGUF"
+	// NetworkTests, set to 1, opts in to the tests that download from the internet (the real default model).
+	NetworkTests = "EMOTION_PROBES_NETWORK_TESTS"
+	// Kernel is the GoNB kernel spec (a kernel.json or its folder) for the notebook runner's tests; default:
+	// .jupyter/kernels/gonb of the repository, which kernel-setup/setup.sh registers.
+	Kernel = "EMOTION_PROBES_KERNEL"
+	// SmolLM2GGUF is SmolLM2-135M-Instruct's .gguf for the tokenizer's reference tests (default: the models
+	// cache that `emotion-probes config` fills).
+	SmolLM2GGUF = "SMOLLM2_GGUF"
+	// FiguresCheckDir, when set, is where the drawing tests write sample figures for a person to look at.
+	FiguresCheckDir = "FIGURES_CHECK_DIR"
 )
 
 // Get reads a variable; "" when it is unset.
 func Get(name string) string { return os.Getenv(name) }
 
-// Offline reports HF_HUB_OFFLINE set to 1 or true.
-func Offline() bool {
-	v := Get(HFHubOffline)
+// On reports a variable set to 1 or true (any case): the switches, such as EMOTION_PROBES_NO_SKIP.
+func On(name string) bool {
+	v := Get(name)
 	return v == "1" || strings.EqualFold(v, "true")
 }
+
+// Offline reports HF_HUB_OFFLINE set to 1 or true.
+func Offline() bool { return On(HFHubOffline) }
 
 // SchedulerShard returns the shard a batch scheduler gave this process: Slurm's array task (counted from
 // SLURM_ARRAY_TASK_MIN, of EMOTION_PROBES_NUM_SHARDS when set, else of SLURM_ARRAY_TASK_COUNT) or a

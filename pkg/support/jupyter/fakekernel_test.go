@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-zeromq/zmq4"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // The protocol tests below need no GoNB: the test binary itself acts as a kernel when started
@@ -307,7 +309,7 @@ func TestKernelStartFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		if _, err := os.Stat(tc.spec.Argv[0]); err != nil {
-			t.Skip(err)
+			testkit.Skipf(t, "%s: %v", tc.name, err)
 		}
 		_, err := StartKernel(context.Background(), tc.spec, KernelOptions{StartTimeout: time.Second})
 		for _, w := range tc.want {

