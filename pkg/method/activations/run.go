@@ -60,13 +60,14 @@ type Summary struct {
 
 // Part counts one source.
 type Part struct {
-	Units     int `json:"units"`     // units of the shard (emotions or topics)
-	Resumed   int `json:"resumed"`   // of which finished by an earlier run
-	Texts     int `json:"texts"`     // texts read by this run
-	Rows      int `json:"rows"`      // vectors written: one per text, or per token (neutral per-token)
-	Tokens    int `json:"tokens"`    // tokens read
-	Skipped   int `json:"skipped"`   // texts of token_offset tokens or fewer, left out
-	Truncated int `json:"truncated"` // texts cut to the context
+	Units     int `json:"units"`             // units of the shard (emotions or topics)
+	Resumed   int `json:"resumed"`           // of which finished by an earlier run
+	Texts     int `json:"texts"`             // texts read by this run
+	Rows      int `json:"rows"`              // vectors written: one per text, or per token (neutral per-token)
+	Tokens    int `json:"tokens"`            // tokens read
+	Skipped   int `json:"skipped"`           // texts of token_offset tokens or fewer, left out
+	Truncated int `json:"truncated"`         // texts cut to the context
+	Damaged   int `json:"damaged,omitempty"` // units found truncated or corrupt, and recomputed
 }
 
 // String is the short report printed after the stage.
@@ -156,6 +157,10 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Su
 		}
 	}
 	for _, p := range []*Part{sum.Emotions, sum.Neutral} {
+		if p != nil && p.Damaged > 0 {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d units were truncated or corrupt (a copy cut short, "+
+				"a disk fault) and were recomputed", p.Damaged))
+		}
 		if p != nil && p.Truncated > 0 {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d texts were longer than the model's context (%d tokens) and were cut to it", p.Truncated, maxTokens))
 		}
@@ -249,9 +254,11 @@ func (x *run) emotions() (*Part, error) {
 		}
 	}
 	for _, e := range mine {
-		if st.Done(emotionUnit(e)) {
+		if err := st.Verify(emotionUnit(e)); err == nil {
 			part.Resumed++
 			continue
+		} else if ce := (*checkpoint.CorruptError)(nil); errors.As(err, &ce) {
+			part.Damaged++ // recomputed below, like a missing unit; the summary warns
 		}
 		units, err := stories.LoadEmotion(x.out, e)
 		if err != nil {
@@ -420,9 +427,11 @@ func (x *run) neutral() (*Part, error) {
 	var missing []string
 	for _, t := range mine {
 		id := config.TopicID(t)
-		if st.Done(topicUnit(id)) {
+		if err := st.Verify(topicUnit(id)); err == nil {
 			part.Resumed++
 			continue
+		} else if ce := (*checkpoint.CorruptError)(nil); errors.As(err, &ce) {
+			part.Damaged++ // recomputed below, like a missing unit; the summary warns
 		}
 		u := byID[id]
 		if u == nil {
@@ -571,7 +580,12 @@ func unitMeta(r *reader, modelID string) map[string]string {
 
 // writeUnit writes a unit's safetensors file atomically (safetensors.Write renames a finished temp file).
 func writeUnit(st *checkpoint.Stage, unit string, ts []safetensors.Tensor, meta map[string]string) error {
-	if err := safetensors.Write(st.Path(unit), ts, meta); err != nil {
+	p := st.Path(unit)
+	if err := safetensors.Write(p, ts, meta); err != nil {
+		// The same advice as checkpoint's own writes give for a full disk or an unwritable folder.
+		if hint := checkpoint.DiskHint(filepath.Dir(p), err); hint != "" {
+			return fmt.Errorf("activations: %w: %s", err, hint)
+		}
 		return fmt.Errorf("activations: %w", err)
 	}
 	return nil

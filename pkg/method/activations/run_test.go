@@ -319,3 +319,47 @@ func TestEmotionWithNoUsableStory(t *testing.T) {
 		t.Errorf("per-story vectors of an emotion without any: got %v", err)
 	}
 }
+
+// A unit file cut short or overwritten after the run (a copy cut off, a disk fault) counts as not done: the
+// next run recomputes exactly that unit, says so, and ends with the same files as before the damage.
+func TestRunRecomputesDamagedUnits(t *testing.T) {
+	cfg := testConfig(t, testEmotions, testTopics)
+	writeStages(t, cfg, 4)
+	eng := &fakeEngine{d: 4, value: simpleValue}
+	if _, err := Run(context.Background(), eng, cfg, runOpts("both")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cfg.OutputDir(), StageName)
+	before := map[string][]byte{}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.safetensors"))
+	for _, f := range files {
+		before[f], _ = os.ReadFile(f)
+	}
+	cut := filepath.Join(dir, EmotionsStage, emotionUnit(testEmotions[1]))
+	garbled := filepath.Join(dir, NeutralStage, topicUnit(config.TopicID(testTopics[0])))
+	if err := os.WriteFile(cut, before[cut][:len(before[cut])-3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(garbled, bytes.Repeat([]byte("x"), len(before[garbled])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), eng, cfg, runOpts("both"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Emotions.Damaged != 1 || sum.Emotions.Resumed != len(testEmotions)-1 ||
+		sum.Neutral.Damaged != 1 || sum.Neutral.Resumed != len(testTopics)-1 {
+		t.Errorf("emotions %+v, neutral %+v: want one damaged unit each, the rest resumed", sum.Emotions, sum.Neutral)
+	}
+	if len(sum.Warnings) == 0 || !strings.Contains(strings.Join(sum.Warnings, "\n"), "1 units were truncated or corrupt") {
+		t.Errorf("warnings %q: want one about the damaged units", sum.Warnings)
+	}
+	for f, want := range before {
+		if got, _ := os.ReadFile(f); !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the first run's", f)
+		}
+	}
+	if _, _, _, err := LoadEmotionMeans(cfg.OutputDir(), 1); err != nil {
+		t.Errorf("loading after the recompute: %v", err)
+	}
+}

@@ -5,23 +5,45 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
+)
+
+// tempFile is what WriteFileAtomic needs of its temp file; *os.File has it.
+type tempFile interface {
+	Name() string
+	Write(p []byte) (int, error)
+	Chmod(mode os.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// Seams for fault injection. A full disk or a read-only folder cannot be made on demand in a test (and
+// tests often run as root, whom chmod does not stop), so the tests replace these with versions that fail
+// with ENOSPC, EACCES or EROFS at a chosen step. Production code never changes them.
+var (
+	createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
+	mkdirAll   = os.MkdirAll
 )
 
 // WriteFileAtomic writes data to path so that path is never seen half-written: it creates the parent
 // folders, writes a temp file in the same folder (a rename is atomic only within one file system), fsyncs it,
 // renames it over path and fsyncs the folder so the rename itself survives a crash. On any error the temp
 // file is removed and path keeps its previous content (or stays absent). The file's mode is 0644.
+//
+// A full disk or an unwritable folder gives an error that names path, wraps the system's error (test it
+// with errors.Is(err, syscall.ENOSPC) or fs.ErrPermission) and says what to do (see DiskHint).
 func WriteFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("checkpoint: write %s: create its folder: %w", path, err)
+	if err := mkdirAll(dir, 0o755); err != nil {
+		return writeError(path, "create its folder", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("checkpoint: write %s: create temp file: %w", path, err)
+		return writeError(path, "create temp file", err)
 	}
 	tmpName := tmp.Name()
 	defer func() {
@@ -31,21 +53,48 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("checkpoint: write %s: %w", path, err)
+		return writeError(path, "", err)
 	}
 	if err = tmp.Chmod(0o644); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("checkpoint: write %s: chmod temp file: %w", path, err)
+		return writeError(path, "chmod temp file", err)
 	}
+	// Sync and Close are where a full disk shows on file systems that allocate late (NFS, XFS with
+	// delayed allocation): a Write that succeeded proves nothing until then.
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: write %s: fsync: %w", path, err)
+		return writeError(path, "fsync", err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("checkpoint: write %s: close temp file: %w", path, err)
+		return writeError(path, "close temp file", err)
 	}
 	if err = os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("checkpoint: write %s: rename temp file into place: %w", path, err)
+		return writeError(path, "rename temp file into place", err)
 	}
 	return syncDir(dir)
+}
+
+// writeError wraps err from the step of writing path, adding DiskHint's advice when there is some.
+func writeError(path, step string, err error) error {
+	if step != "" {
+		step += ": "
+	}
+	if hint := DiskHint(filepath.Dir(path), err); hint != "" {
+		return fmt.Errorf("checkpoint: write %s: %s%w: %s", path, step, err, hint)
+	}
+	return fmt.Errorf("checkpoint: write %s: %s%w", path, step, err)
+}
+
+// DiskHint says what to do about err, an error from writing into the folder dir, when it is a full disk
+// or an unwritable folder; otherwise it returns "". Writers outside this package (the safetensors units of
+// activations) use it so that every stage explains these faults in the same words.
+func DiskHint(dir string, err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return "the disk is full: free space and rerun; finished units are kept"
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return fmt.Sprintf("the folder %s is not writable (read-only file system or no permission): "+
+			"check its permissions, or set output.dir to a writable folder, and rerun; finished units are kept", dir)
+	}
+	return ""
 }
 
 // syncDir fsyncs a folder so that a rename into it is durable. Windows cannot open folders for syncing,

@@ -17,7 +17,10 @@
 //  1. A unit is one file written atomically (WriteFileAtomic: temp file in the same folder, write, fsync,
 //     rename, fsync the folder). A reader therefore sees either the old file, the new file, or no file, never
 //     half of one, even if the process is killed (SIGKILL, power loss) mid-write. So "the unit is done" is
-//     simply "its file exists" (Stage.Done also decodes .json units, to catch files damaged by other means).
+//     simply "its file exists" (Stage.Done also decodes .json units and checks the framing of .safetensors
+//     units, to catch files damaged by other means, which are then recomputed). A write that fails (a full
+//     disk, a read-only folder) leaves the old file and removes its temp file, and its error names the file
+//     and says what to do; units finished before it are kept, so a rerun resumes.
 //  2. A stage folder belongs to exactly one Fingerprint. OpenStage compares the manifest on disk with the
 //     fingerprint of the current run: equal, the run resumes and skips done units; different, it stops with a
 //     *MismatchError that lists each differing key, unless force is set, which empties that stage's folder

@@ -63,7 +63,10 @@ func OpenStage(dir, stage string, fp Fingerprint, force bool) (*Stage, error) {
 			return nil, fmt.Errorf("checkpoint: --force: remove the outputs of stage %q in %s: %w", stage, sdir, err)
 		}
 	}
-	if err := os.MkdirAll(sdir, 0o755); err != nil {
+	if err := mkdirAll(sdir, 0o755); err != nil {
+		if hint := DiskHint(dir, err); hint != "" {
+			return nil, fmt.Errorf("checkpoint: stage %q: create %s: %w: %s", stage, sdir, err, hint)
+		}
 		return nil, fmt.Errorf("checkpoint: stage %q: create %s: %w", stage, sdir, err)
 	}
 	if fp == nil {
@@ -158,18 +161,40 @@ func (s *Stage) Path(parts ...string) string {
 }
 
 // Done reports whether the unit (a path relative to the stage's folder, with / separators) is complete:
-// its file exists and, for a .json unit, decodes. A damaged .json unit is therefore redone, not reused.
+// its file exists and passes Verify. A damaged unit is therefore redone, not reused.
 func (s *Stage) Done(unit string) bool {
+	return s.Verify(unit) == nil
+}
+
+// Verify checks a unit's file cheaply, without decoding all of it: it must be a regular file; a .json unit
+// must decode; a .safetensors unit must have a well-formed header whose tensors end exactly at the end of
+// the file (which catches a file cut short or replaced by other bytes). Other units only need to exist.
+// A missing unit gives an error wrapping fs.ErrNotExist, a damaged one a *CorruptError, so that a caller
+// can tell "not yet computed" from "computed, then damaged" and say so before recomputing it.
+func (s *Stage) Verify(unit string) error {
 	p := s.Path(filepath.FromSlash(unit))
-	if !strings.EqualFold(filepath.Ext(p), ".json") {
-		fi, err := os.Stat(p)
-		return err == nil && fi.Mode().IsRegular()
-	}
-	data, err := os.ReadFile(p)
+	fi, err := os.Stat(p)
 	if err != nil {
-		return false
+		return fmt.Errorf("checkpoint: unit %s: %w", p, err)
 	}
-	return len(strings.TrimSpace(string(data))) > 0 && json.Valid(data)
+	if !fi.Mode().IsRegular() {
+		return &CorruptError{Path: p, Err: errors.New("not a regular file")}
+	}
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".json":
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("checkpoint: unit %s: %w", p, err)
+		}
+		if err := decodeJSON(data, new(json.RawMessage)); err != nil {
+			return &CorruptError{Path: p, Err: err}
+		}
+	case ".safetensors":
+		if err := checkSafetensors(p, fi.Size()); err != nil {
+			return &CorruptError{Path: p, Err: err}
+		}
+	}
+	return nil
 }
 
 // WriteFile writes a unit's file atomically (see WriteFileAtomic).
