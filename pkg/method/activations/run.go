@@ -158,7 +158,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Su
 	}
 	for _, p := range []*Part{sum.Emotions, sum.Neutral} {
 		if p != nil && p.Damaged > 0 {
-			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d units were truncated or corrupt (a copy cut short, "+
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d unit files were truncated or corrupt (a copy cut short, "+
 				"a disk fault) and were recomputed", p.Damaged))
 		}
 		if p != nil && p.Truncated > 0 {

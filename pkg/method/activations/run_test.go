@@ -351,7 +351,7 @@ func TestRunRecomputesDamagedUnits(t *testing.T) {
 		sum.Neutral.Damaged != 1 || sum.Neutral.Resumed != len(testTopics)-1 {
 		t.Errorf("emotions %+v, neutral %+v: want one damaged unit each, the rest resumed", sum.Emotions, sum.Neutral)
 	}
-	if len(sum.Warnings) == 0 || !strings.Contains(strings.Join(sum.Warnings, "\n"), "1 units were truncated or corrupt") {
+	if len(sum.Warnings) == 0 || !strings.Contains(strings.Join(sum.Warnings, "\n"), "1 unit files were truncated or corrupt") {
 		t.Errorf("warnings %q: want one about the damaged units", sum.Warnings)
 	}
 	for f, want := range before {
