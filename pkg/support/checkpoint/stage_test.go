@@ -213,7 +213,7 @@ func TestDone(t *testing.T) {
 		{"ok.json", true},
 		{"cut.json", false},
 		{"empty.json", false},
-		{"d/data.bin", true}, // non-JSON units: existence is enough, writes being atomic
+		{"d/data.bin", true}, // other units (.bin): existence is enough; .safetensors units get a header check, writes being atomic
 		{"folder.bin", false},
 		{"missing.json", false},
 	}
