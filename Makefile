@@ -99,7 +99,7 @@ xla: ## install XLA's CPU PJRT plugin into .cache/xla/ (backend "auto" then uses
 	kernel-setup/xla-cpu.sh
 
 reproduce: setup build xla ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
-	$(BIN) notebooks run --config $(CONFIG)
+	$(BIN) notebooks run --config $(CONFIG) --report
 
 gpu-check: ## on an NVIDIA GPU machine with Go: the engine's golden test on XLA CUDA, bench, the small run (kernel-setup/gpu-check.sh)
 	kernel-setup/gpu-check.sh all

@@ -9,28 +9,37 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
 )
 
 func init() {
-	register(command{name: "notebooks", args: "run [--config C] [--from NN] [--only NN] [--html] [--out DIR]",
-		summary: "run the notebooks headless through the GoNB kernel, in order", run: runNotebooks})
+	register(command{name: "notebooks", args: "run [--config C] [--from NN] [--only NN] [--html] [--report] [--out DIR] | report [--config C] [--out DIR]",
+		summary: "run the notebooks headless through the GoNB kernel, in order; or make the run's HTML report", run: runNotebooks})
 }
 
+const notebooksUsage = `usage: emotion-probes notebooks run [--config C] [--from NN] [--only NN] [--html] [--report] [--out DIR]
+       emotion-probes notebooks report [--config C] [--out DIR]`
+
 func runNotebooks(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "report" {
+		return reportNotebooks(args[1:])
+	}
 	if len(args) == 0 || args[0] != "run" {
-		return fmt.Errorf(`usage: emotion-probes notebooks run [--config C] [--from NN] [--only NN] [--html] [--out DIR]`)
+		return fmt.Errorf(notebooksUsage)
 	}
 	fs := newFlags("notebooks", "Runs notebooks/NN-*.ipynb in order, each in a fresh GoNB kernel driven over the Jupyter protocol\n"+
 		"(no Python needed), stops at the first failing cell, and writes the executed notebooks (with their\n"+
-		"figures) to --out. The config reaches the notebooks as $EMOTION_PROBES_CONFIG. Install the kernel\n"+
-		"first: kernel-setup/setup.sh (or make setup).")
+		"figures) to --out; --report then writes <out>/report.html, the whole run on one page. The config\n"+
+		"reaches the notebooks as $EMOTION_PROBES_CONFIG. Install the kernel first: kernel-setup/setup.sh\n"+
+		"(or make setup).")
 	cfgPath := fs.String("config", "config/small.yaml", "config the notebooks run on")
 	dir := fs.String("notebooks", "notebooks", "folder holding NN-name.ipynb notebooks")
 	from := fs.String("from", "", "start at notebook NN (e.g. 03)")
 	only := fs.String("only", "", "run only notebook NN")
 	html := fs.Bool("html", false, "also write an HTML rendering beside each executed notebook")
+	report := fs.Bool("report", false, "after the notebooks ran, write one HTML report of them all to <out>/report.html")
 	out := fs.String("out", "", "folder for the executed notebooks (default: <output.dir>/notebooks)")
 	kernel := fs.String("kernel", ".jupyter/kernels/gonb", "GoNB kernel spec (folder or kernel.json), as kernel-setup/setup.sh registers it")
 	cellTimeout := fs.Duration("cell-timeout", 60*time.Minute, "interrupt a cell that runs longer than this")
@@ -85,5 +94,54 @@ func runNotebooks(ctx context.Context, args []string) error {
 		names[i] = strings.TrimSuffix(filepath.Base(p), ".ipynb")
 	}
 	fmt.Fprintf(os.Stderr, "all %d notebook(s) ran: %s\n", len(selected), strings.Join(names, ", "))
+	if !*report {
+		return nil
+	}
+	executed := make([]string, len(names))
+	for i, n := range names {
+		executed[i] = filepath.Join(*out, n+".ipynb")
+	}
+	return writeNotebooksReport(cfg, *cfgPath, *out, executed)
+}
+
+// reportNotebooks renders the notebooks a run already executed into <out>/report.html: no
+// kernel, no lock, nothing run, so it is cheap to re-make (after a renderer change, say).
+func reportNotebooks(args []string) error {
+	fs := newFlags("notebooks report", "Writes <out>/report.html: one self-contained HTML page (figures inline, charts interactive,\n"+
+		"nothing fetched from the network) of the executed notebooks NN-name.ipynb found in --out, in order.\n"+
+		"Runs nothing: run them first with `notebooks run`.")
+	cfgPath := fs.String("config", "config/small.yaml", "config the notebooks ran on")
+	out := fs.String("out", "", "folder of the executed notebooks (default: <output.dir>/notebooks)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Join(cfg.OutputDir(), "notebooks")
+	}
+	executed, err := filepath.Glob(filepath.Join(*out, "[0-9][0-9]-*.ipynb"))
+	if err != nil {
+		return err
+	}
+	if len(executed) == 0 {
+		return fmt.Errorf("no executed notebooks NN-name.ipynb in %s: run `emotion-probes notebooks run --config %s` first", *out, *cfgPath)
+	}
+	sort.Strings(executed)
+	return writeNotebooksReport(cfg, *cfgPath, *out, executed)
+}
+
+// writeNotebooksReport writes <out>/report.html from the executed notebooks and prints its path.
+func writeNotebooksReport(cfg *config.Config, cfgPath, out string, executed []string) error {
+	path := filepath.Join(out, "report.html")
+	err := jupyter.WriteReport(path, "emotion-probes run: "+cfg.Name, executed, jupyter.ReportOptions{
+		Details: []string{"config: " + cfgPath, "model: " + cfg.ModelName(), "output: " + cfg.OutputDir()},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(path)
 	return nil
 }

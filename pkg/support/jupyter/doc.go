@@ -7,6 +7,7 @@
 // # Where it sits
 //
 //	notebooks/*.ipynb --Run--> kernel (bin/gonb, one per notebook) --> OutputDir/<name>.ipynb [+ .html]
+//	OutputDir/NN-*.ipynb --WriteReport--> OutputDir/report.html (the whole run on one page)
 //
 // The kernel spec is the kernel.json that kernel-setup/setup.sh registers in
 // <repo>/.jupyter/kernels/gonb. Each notebook gets a fresh kernel started in the notebook's
@@ -45,5 +46,8 @@
 //   - wire.go: messages, signing, frames.
 //   - kernelspec.go: kernel.json and the connection file.
 //   - kernel.go: the kernel process and its sockets; execute.go: one cell.
-//   - run.go: Run, Options, CellError; failure.go: reading GoNB's errors; html.go: RenderHTML.
+//   - run.go: Run, Options, CellError; failure.go: reading GoNB's errors.
+//   - html.go: RenderHTML, one notebook as a page; report.go: RenderReport and WriteReport, a
+//     run's notebooks as one page. Both write cells with the same code (writeCells) and fetch
+//     nothing: PNG figures become data: URIs and go-echarts charts keep their embedded JS.
 package jupyter

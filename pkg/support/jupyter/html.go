@@ -14,15 +14,20 @@ import (
 // is (iframes and scripts kept, so go-echarts charts in <iframe srcdoc> work), SVG inline,
 // PNG/JPEG as data: URIs, markdown rendered, text/plain in <pre>; streams and errors in <pre>,
 // with terminal colour codes removed.
+//
+// RenderReport puts many notebooks on one page; both go through writePageHead, writeCells and
+// writePageFoot, so a notebook looks the same in its own page and in the report.
 func RenderHTML(nb *Notebook, title string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>%s</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; color: #222; }
+	writePageHead(&b, title, "")
+	writeCells(&b, nb)
+	writePageFoot(&b)
+	return b.Bytes()
+}
+
+// pageCSS styles both pages. It is inline, like everything else on them: the pages are read
+// from disk, offline, and are mailed around, so nothing may be fetched.
+const pageCSS = `body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; color: #222; }
 .cell { margin: 1em 0; }
 .code pre.source { background: #f6f8fa; border: 1px solid #e1e4e8; border-radius: 4px; padding: .6em; overflow-x: auto; }
 .prompt { color: #888; font: 12px monospace; }
@@ -32,22 +37,33 @@ pre.stderr { background: #fff5f5; }
 pre.error { background: #fdd; padding: .4em; }
 .markdown pre { background: #f6f8fa; padding: .5em; }
 code { background: #f3f3f3; padding: 0 .2em; }
-img { max-width: 100%%; }
+img { max-width: 100%; }
 iframe { border: none; }
-</style>
-</head>
-<body>
-`, html.EscapeString(title))
+`
+
+// writePageHead writes the page up to and including <body>; extraCSS is appended to pageCSS.
+func writePageHead(b *bytes.Buffer, title, extraCSS string) {
+	fmt.Fprintf(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n%s%s</style>\n</head>\n<body>\n",
+		html.EscapeString(title), pageCSS, extraCSS)
+}
+
+// writePageFoot closes what writePageHead opened.
+func writePageFoot(b *bytes.Buffer) {
+	b.WriteString("</body>\n</html>\n")
+}
+
+// writeCells writes nb's cells in order, each in a <div class="cell ...">.
+func writeCells(b *bytes.Buffer, nb *Notebook) {
 	for _, c := range nb.Cells {
 		switch c.Type {
 		case MarkdownCell:
-			fmt.Fprintf(&b, "<div class=\"cell markdown\">\n%s</div>\n", markdownToHTML(c.Source))
+			fmt.Fprintf(b, "<div class=\"cell markdown\">\n%s</div>\n", markdownToHTML(c.Source))
 		case CodeCell:
 			count := " "
 			if c.ExecutionCount != nil {
 				count = fmt.Sprint(*c.ExecutionCount)
 			}
-			fmt.Fprintf(&b, "<div class=\"cell code\">\n<div class=\"prompt\">In [%s]:</div>\n<pre class=\"source\">%s</pre>\n", count, html.EscapeString(c.Source))
+			fmt.Fprintf(b, "<div class=\"cell code\">\n<div class=\"prompt\">In [%s]:</div>\n<pre class=\"source\">%s</pre>\n", count, html.EscapeString(c.Source))
 			for _, o := range c.Outputs {
 				b.WriteString("<div class=\"output\">")
 				b.WriteString(outputHTML(o))
@@ -55,11 +71,9 @@ iframe { border: none; }
 			}
 			b.WriteString("</div>\n")
 		default:
-			fmt.Fprintf(&b, "<div class=\"cell raw\"><pre>%s</pre></div>\n", html.EscapeString(c.Source))
+			fmt.Fprintf(b, "<div class=\"cell raw\"><pre>%s</pre></div>\n", html.EscapeString(c.Source))
 		}
 	}
-	b.WriteString("</body>\n</html>\n")
-	return b.Bytes()
 }
 
 // outputHTML renders one output.
