@@ -72,7 +72,7 @@ test: setup build xla ## the test command (CI runs it through .ci/run): set-up, 
 	$(MAKE) race
 	$(MAKE) fuzz
 	bash kernel-setup/check-dockerfiles.sh
-	$(BIN) notebooks run --config config/tiny.yaml --html   # every notebook, headless, through the Go runner
+	$(BIN) notebooks run --config config/tiny.yaml --html --report   # every notebook, headless, through the Go runner; one HTML report
 	kernel-setup/lab-check.sh   # the same notebooks under nbconvert, then in JupyterLab in headless Chromium
 
 .PHONY: test-lab

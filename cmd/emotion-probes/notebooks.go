@@ -39,7 +39,7 @@ func runNotebooks(ctx context.Context, args []string) error {
 	from := fs.String("from", "", "start at notebook NN (e.g. 03)")
 	only := fs.String("only", "", "run only notebook NN")
 	html := fs.Bool("html", false, "also write an HTML rendering beside each executed notebook")
-	report := fs.Bool("report", false, "after the notebooks ran, write one HTML report of them all to <out>/report.html")
+	report := fs.Bool("report", false, "after the notebooks ran, write one HTML report of every executed notebook in --out to <out>/report.html")
 	out := fs.String("out", "", "folder for the executed notebooks (default: <output.dir>/notebooks)")
 	kernel := fs.String("kernel", ".jupyter/kernels/gonb", "GoNB kernel spec (folder or kernel.json), as kernel-setup/setup.sh registers it")
 	cellTimeout := fs.Duration("cell-timeout", 60*time.Minute, "interrupt a cell that runs longer than this")
@@ -97,11 +97,19 @@ func runNotebooks(ctx context.Context, args []string) error {
 	if !*report {
 		return nil
 	}
-	executed := make([]string, len(names))
-	for i, n := range names {
-		executed[i] = filepath.Join(*out, n+".ipynb")
+	// Every executed notebook in --out, not only this call's: a run resumed with --from reports whole.
+	executed, err := executedNotebooks(*out)
+	if err != nil {
+		return err
 	}
 	return writeNotebooksReport(cfg, *cfgPath, *out, executed)
+}
+
+// executedNotebooks lists the executed notebooks NN-name.ipynb in dir, in order.
+func executedNotebooks(dir string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9]-*.ipynb"))
+	sort.Strings(paths)
+	return paths, err
 }
 
 // reportNotebooks renders the notebooks a run already executed into <out>/report.html: no
@@ -122,14 +130,13 @@ func reportNotebooks(args []string) error {
 	if *out == "" {
 		*out = filepath.Join(cfg.OutputDir(), "notebooks")
 	}
-	executed, err := filepath.Glob(filepath.Join(*out, "[0-9][0-9]-*.ipynb"))
+	executed, err := executedNotebooks(*out)
 	if err != nil {
 		return err
 	}
 	if len(executed) == 0 {
 		return fmt.Errorf("no executed notebooks NN-name.ipynb in %s: run `emotion-probes notebooks run --config %s` first", *out, *cfgPath)
 	}
-	sort.Strings(executed)
 	return writeNotebooksReport(cfg, *cfgPath, *out, executed)
 }
 
