@@ -1,14 +1,14 @@
 package tokenizer
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/jsonerr"
 )
 
 // tokenizer.json, the file Hugging Face tokenizers saves; only the fields byte-level BPE needs.
@@ -152,7 +152,7 @@ func FromDir(dir string) (*Tokenizer, error) {
 func FromJSON(data []byte) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("tokenizer: tokenizer.json is not valid JSON%s: %w", jsonWhere(data, err), err)
+		return nil, fmt.Errorf("tokenizer: tokenizer.json is not valid JSON%s: %w", jsonerr.Where(data, err), err)
 	}
 	m := f.Model
 	if m == nil {
@@ -223,23 +223,6 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 		t.eos = t.suffix[len(t.suffix)-1]
 	}
 	return t, nil
-}
-
-// jsonWhere locates a JSON decoding error in data: " at line L, byte B", or "" when the error does not say.
-func jsonWhere(data []byte, err error) string {
-	var off int64
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	default:
-		return ""
-	}
-	off = min(max(off, 0), int64(len(data)))
-	return fmt.Sprintf(" at line %d, byte %d", 1+bytes.Count(data[:off], []byte("\n")), off)
 }
 
 func parseMerges(raw json.RawMessage) ([][2]string, error) {

@@ -3,12 +3,13 @@ package jupyter
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/jsonerr"
 )
 
 // Notebook is a Jupyter notebook in nbformat v4 (https://nbformat.readthedocs.io/en/latest/format_description.html).
@@ -93,7 +94,7 @@ func Parse(b []byte) (*Notebook, error) {
 		NBFormatMinor int               `json:"nbformat_minor"`
 	}
 	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, fmt.Errorf("not a JSON notebook%s: %w", jsonWhere(b, err), err)
+		return nil, fmt.Errorf("not a JSON notebook%s: %w", jsonerr.Where(b, err), err)
 	}
 	if top.NBFormat != 4 {
 		return nil, fmt.Errorf("nbformat %d is not supported: convert it to v4 with `jupyter nbconvert --to notebook`", top.NBFormat)
@@ -114,23 +115,6 @@ func Parse(b []byte) (*Notebook, error) {
 		nb.Cells[i] = c
 	}
 	return nb, nil
-}
-
-// jsonWhere locates a JSON decoding error in data: " at line L, byte B", or "" when the error does not say.
-func jsonWhere(data []byte, err error) string {
-	var off int64
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	default:
-		return ""
-	}
-	off = min(max(off, 0), int64(len(data)))
-	return fmt.Sprintf(" at line %d, byte %d", 1+bytes.Count(data[:off], []byte("\n")), off)
 }
 
 // Marshal returns the notebook as Jupyter writes it: keys sorted, one-space indent, multi-line
