@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -597,10 +596,7 @@ func dropComplete(st *checkpoint.Stage, pending int) error {
 	if pending == 0 {
 		return nil
 	}
-	if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("activations: %w", err)
-	}
-	return nil
+	return st.Unmark()
 }
 
 // markIfComplete writes complete.json once every unit of the stage (all shards) exists.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
@@ -87,8 +86,8 @@ func (b *Book) Track(bar *progress.Bar, wanted int) {
 func (b *Book) Write(path string, u Unit) error {
 	if !b.fresh {
 		b.fresh = true
-		if err := os.Remove(b.stage.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %w", b.stage.Name(), err)
+		if err := b.stage.Unmark(); err != nil {
+			return err
 		}
 	}
 	if err := b.stage.WriteJSON(path, u); err != nil {
@@ -104,7 +103,7 @@ func (b *Book) Write(path string, u Unit) error {
 
 func (b *Book) count(u Unit) Tally {
 	t := u.Tally()
-	b.Summary.Add(t.Name, t.Requested, t.Kept, t.Attempts, t.Rejected)
+	b.Summary.Add(t)
 	b.shortfall += max(t.Requested-t.Kept, 0)
 	return t
 }
@@ -121,8 +120,7 @@ func (b *Book) Complete(paths []string, blank func() Unit) error {
 		if err := b.stage.ReadJSON(p, u); err != nil {
 			return fmt.Errorf("%s: %w", b.stage.Name(), err)
 		}
-		t := u.Tally()
-		total.Add(t.Name, t.Requested, t.Kept, t.Attempts, t.Rejected)
+		total.Add(u.Tally())
 	}
 	if err := b.stage.MarkComplete(total); err != nil {
 		return fmt.Errorf("%s: %w", b.stage.Name(), err)

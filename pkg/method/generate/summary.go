@@ -26,20 +26,20 @@ type Summary struct {
 	Order []Reason `json:"-"`
 }
 
-// Add counts one finished unit: name identifies it in Short.
-func (s *Summary) Add(name string, requested, kept, attempts int, rejected []Reason) {
+// Add counts one finished unit; its Name identifies it in Short.
+func (s *Summary) Add(t Tally) {
 	s.Units++
-	s.Requested += requested
-	s.Kept += kept
-	s.Attempts += attempts
+	s.Requested += t.Requested
+	s.Kept += t.Kept
+	s.Attempts += t.Attempts
 	if s.Rejected == nil {
 		s.Rejected = map[Reason]int{}
 	}
-	for _, r := range rejected {
+	for _, r := range t.Rejected {
 		s.Rejected[r]++
 	}
-	if kept < requested {
-		s.Short = append(s.Short, fmt.Sprintf("%s (%d/%d)", name, kept, requested))
+	if t.Kept < t.Requested {
+		s.Short = append(s.Short, fmt.Sprintf("%s (%d/%d)", t.Name, t.Kept, t.Requested))
 	}
 }
 

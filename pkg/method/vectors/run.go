@@ -147,7 +147,7 @@ func Run(cfg *config.Config, opts Options) (*Summary, error) {
 			return &s, nil
 		}
 	}
-	if err := os.Remove(st.Path(checkpoint.CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := st.Unmark(); err != nil {
 		return nil, fmt.Errorf("vectors: %w", err)
 	}
 

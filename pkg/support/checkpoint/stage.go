@@ -212,6 +212,15 @@ func (s *Stage) ReadJSON(unit string, v any) error {
 	return ReadJSON(s.Path(filepath.FromSlash(unit)), v)
 }
 
+// Unmark removes complete.json, if any: a stage about to get new units (a rerun after more emotions, a
+// resumed shard) is no longer complete, and a reader must not take the old summary for the whole stage.
+func (s *Stage) Unmark() error {
+	if err := os.Remove(s.Path(CompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("checkpoint: stage %q: %w", s.name, err)
+	}
+	return nil
+}
+
 // MarkComplete records that the stage finished, writing complete.json with the summary (any value that
 // encodes as JSON: counts, timings, file lists) and the fingerprint's hash. Call it last, after every unit.
 func (s *Stage) MarkComplete(summary any) error {
