@@ -1,7 +1,9 @@
 package lm
 
 import (
+	"context"
 	"fmt"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -10,13 +12,13 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// GenerateOptions controls Generate.
+// GenerateOptions controls Generate and Stream.
 type GenerateOptions struct {
 	Sampling
 	MaxNewTokens int
-	Seeds        []uint64 // one per prompt; a prompt's completion depends only on it and its seed
+	Seeds        []uint64 // Generate: one per prompt; a prompt's completion depends only on it and its seed
 	StopTokens   []int    // end of sequence / end of turn; not included in the output
-	BatchSize    int      // sequences decoded together (default 8)
+	BatchSize    int      // sequences decoded together, the slots of the KV cache (default 8)
 	Steer        *Steering
 	// Progress, if set, is called after each finished sequence with the number done so far
 	// and the tokens generated so far.
@@ -29,176 +31,404 @@ type Completion struct {
 	Stopped bool // ended on a stop token (false: hit MaxNewTokens)
 }
 
-// Generate continues each prompt (token ids) with sampled tokens, in batches, with a KV cache.
-// Prompts of different lengths share a batch: each is right-padded and decodes at its own
-// positions.
+// Request is one prompt for Stream to continue, with the seed its tokens are drawn with. ID is
+// the caller's own, handed back with the completion.
+type Request struct {
+	ID     int
+	Prompt []int
+	Seed   uint64
+}
+
+// Streamer continues requests as they come (see Model.Stream). *Model is one; tests use
+// scripted stand-ins.
+type Streamer interface {
+	Stream(ctx context.Context, next func() (Request, bool), done func(Request, Completion) error, opts GenerateOptions) error
+}
+
+// Generate continues each prompt (token ids) with sampled tokens; opts.Seeds holds one seed per
+// prompt. See Stream.
 func (m *Model) Generate(prompts [][]int, opts GenerateOptions) ([]Completion, error) {
-	if opts.MaxNewTokens <= 0 {
-		return nil, fmt.Errorf("lm: Generate: MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
-	}
+	return GenerateWith(m, prompts, opts)
+}
+
+// GenerateWith continues each prompt through s and returns the completions in prompt order.
+// Prompts of similar length are sent together: they are read into the cache in one pass with
+// little padding. The results do not depend on the order.
+func GenerateWith(s Streamer, prompts [][]int, opts GenerateOptions) ([]Completion, error) {
 	if len(opts.Seeds) != len(prompts) {
 		return nil, fmt.Errorf("lm: Generate: %d prompts but %d seeds: give one seed per prompt", len(prompts), len(opts.Seeds))
 	}
-	if err := opts.Steer.check(m.Config); err != nil {
-		return nil, err
-	}
-	bs := opts.BatchSize
-	if bs <= 0 {
-		bs = 8
-	}
-	// Similar lengths together waste less padding; results do not depend on the grouping.
 	order := make([]int, len(prompts))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return len(prompts[a]) - len(prompts[b]) })
-
 	out := make([]Completion, len(prompts))
-	done, newTokens := 0, 0
-	for start := 0; start < len(order); start += bs {
-		idx := order[start:min(start+bs, len(order))]
-		group := make([][]int, len(idx))
-		seeds := make([]uint64, len(idx))
-		for i, j := range idx {
-			group[i], seeds[i] = prompts[j], opts.Seeds[j]
+	next := func() (Request, bool) {
+		if len(order) == 0 {
+			return Request{}, false
 		}
-		res, err := m.generateBatch(group, seeds, bs, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i, j := range idx {
-			out[j] = res[i]
-			done++
-			newTokens += len(res[i].Tokens)
-		}
-		if opts.Progress != nil {
-			opts.Progress(done, newTokens)
-		}
+		i := order[0]
+		order = order[1:]
+		return Request{ID: i, Prompt: prompts[i], Seed: opts.Seeds[i]}, true
+	}
+	err := s.Stream(context.Background(), next, func(r Request, c Completion) error {
+		out[r.ID] = c
+		return nil
+	}, opts)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// generateBatch decodes one batch of up to rows prompts.
-func (m *Model) generateBatch(prompts [][]int, seeds []uint64, rows int, opts GenerateOptions) ([]Completion, error) {
-	for i, p := range prompts {
-		if len(p) == 0 {
-			return nil, fmt.Errorf("lm: Generate: prompt %d is empty", i)
-		}
+// Stream continues requests as they come, with continuous batching. The KV cache has
+// opts.BatchSize slots, decoded together one token per step; as soon as a sequence ends (a stop
+// token or MaxNewTokens) its completion goes to done and its slot is free. Free slots are
+// refilled with the next requests, whose prompts are read (prefilled) into their slots of the
+// cache in one pass, between two steps of the others. So no slot waits for the longest
+// sequence of a batch, as it would with fixed batches.
+//
+// next returns the next request, or false when there is none for now. Stream asks again
+// whenever slots are free, so done may make new requests (the next turn of a dialogue); it
+// returns when next has none and no sequence is in flight, when done returns an error, or when
+// ctx is cancelled (ctx.Err(); the sequences in flight are dropped). Each sequence is sampled
+// from its own seed and reads only its own slot, so a completion depends only on its prompt and
+// seed: not on the batch size, its slot, or what ran beside it.
+func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done func(Request, Completion) error, opts GenerateOptions) error {
+	if opts.MaxNewTokens <= 0 {
+		return fmt.Errorf("lm: Generate: MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
 	}
-	batch := NewBatch(prompts, 32, rows)
-	longest := int(slices.Max(batch.Lengths))
-	cacheLen := bucket(longest+opts.MaxNewTokens, 64)
-	if m.Config.MaxPositions > 0 && longest+opts.MaxNewTokens > m.Config.MaxPositions {
-		return nil, fmt.Errorf("lm: Generate: prompt of %d tokens + %d new tokens exceeds the model's context of %d",
-			longest, opts.MaxNewTokens, m.Config.MaxPositions)
+	if err := opts.Steer.check(m.Config); err != nil {
+		return err
 	}
-	steerLayer := -1
-	if opts.Steer != nil {
-		steerLayer = opts.Steer.Layer
+	rows := opts.BatchSize
+	if rows <= 0 {
+		rows = 8
 	}
-	onlyNew := opts.Steer != nil && opts.Steer.OnlyNew
-
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	prefill, err := m.exec(fmt.Sprintf("prefill/S=%d/steer=%d", cacheLen, steerLayer),
-		func() func(*graph.Graph, []*graph.Node) []*graph.Node {
-			return prefillGraph(m.Config, cacheLen, steerLayer)
-		})
-	if err != nil {
-		return nil, err
+	s := &stream{m: m, opts: opts, done: done, slots: make([]slot, rows),
+		tokens: make([]int32, rows), positions: make([]int32, rows), draws: make([]int, rows)}
+	defer s.release()
+	// Refilling costs a pass over the new prompts; a few slots at a time make that pass worth it
+	// while the free slots idle only briefly.
+	refillAt := max(1, rows/8)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		admitted := 0
+		if free := s.free(); free > 0 && (free >= refillAt || s.busy == 0) {
+			var reqs []Request
+			for len(reqs) < free {
+				r, ok := next()
+				if !ok {
+					break
+				}
+				reqs = append(reqs, r)
+			}
+			if err := s.admit(reqs); err != nil {
+				return err
+			}
+			admitted = len(reqs)
+		}
+		if s.busy == 0 {
+			if admitted == 0 {
+				return nil
+			}
+			continue // every admitted sequence ended at its first token
+		}
+		if err := s.step(); err != nil {
+			return err
+		}
 	}
-	decode, err := m.exec(fmt.Sprintf("decode/steer=%d", steerLayer),
-		func() func(*graph.Graph, []*graph.Node) []*graph.Node { return decodeGraph(m.Config, steerLayer) })
-	if err != nil {
-		return nil, err
+}
+
+// slot is one row of the KV cache and the sequence decoding in it.
+type slot struct {
+	busy    bool
+	req     Request
+	sampler *sampler
+	out     Completion
+}
+
+// stream is the state of one Stream call: the slots, the cache and the token each busy slot
+// feeds next at its position.
+type stream struct {
+	m         *Model
+	opts      GenerateOptions
+	done      func(Request, Completion) error
+	slots     []slot
+	busy      int
+	caches    []*tensors.Tensor // 2 per layer, [rows, K, S, hd]; nil until the first prompts are read
+	cacheLen  int               // S
+	tokens    []int32           // next token per slot
+	positions []int32           // where it goes
+	draws     []int
+	finished  int // sequences handed to done, for Progress
+	newTokens int
+}
+
+func (s *stream) free() int { return len(s.slots) - s.busy }
+
+func (s *stream) release() {
+	for _, c := range s.caches {
+		c.FinalizeAll()
+	}
+	s.caches = nil
+}
+
+// steerLayer is where opts.Steer adds its vector; -1 for none.
+func (s *stream) steerLayer() int {
+	if s.opts.Steer == nil {
+		return -1
+	}
+	return s.opts.Steer.Layer
+}
+
+// admit reads reqs' prompts into free slots and draws each one's first token.
+func (s *stream) admit(reqs []Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	m, maxNew := s.m, s.opts.MaxNewTokens
+	longest := 0
+	for _, r := range reqs {
+		if len(r.Prompt) == 0 {
+			return fmt.Errorf("lm: Generate: prompt %d is empty", r.ID)
+		}
+		if m.Config.MaxPositions > 0 && len(r.Prompt)+maxNew > m.Config.MaxPositions {
+			return fmt.Errorf("lm: Generate: prompt %d of %d tokens + %d new tokens exceeds the model's context of %d",
+				r.ID, len(r.Prompt), maxNew, m.Config.MaxPositions)
+		}
+		longest = max(longest, len(r.Prompt))
+	}
+	if need := bucket(longest+maxNew, 64); need > s.cacheLen {
+		if err := s.resize(len(s.slots), need); err != nil {
+			return err
+		}
 	}
 
-	steerVec, steerScale := m.steerInputs(opts.Steer, batch.B, batch.T, func(b, t int) bool { return !onlyNew })
+	// One pass over the new prompts, in a batch of a power of two rows (few programs to compile;
+	// the filler rows are one token long).
+	prompts := make([][]int, len(reqs))
+	for i, r := range reqs {
+		prompts[i] = r.Prompt
+	}
+	batch := NewBatch(prompts, 32, min(1<<bits.Len(uint(len(reqs)-1)), len(s.slots)))
+	onlyNew := s.opts.Steer != nil && s.opts.Steer.OnlyNew
+	prefill, err := m.exec(fmt.Sprintf("prefill/S=%d/steer=%d", s.cacheLen, s.steerLayer()),
+		func() func(*graph.Graph, []*graph.Node) []*graph.Node {
+			return prefillGraph(m.Config, s.cacheLen, s.steerLayer())
+		})
+	if err != nil {
+		return err
+	}
+	steerVec, steerScale := m.steerInputs(s.opts.Steer, batch.B, batch.T, func(b, t int) bool { return !onlyNew })
 	outs, err := m.call(prefill,
 		tensors.FromFlatDataAndDimensions(batch.Tokens, batch.B, batch.T),
 		tensors.FromFlatDataAndDimensions(batch.Lengths, batch.B), steerVec, steerScale)
 	if err != nil {
-		return nil, fmt.Errorf("lm: prefill: %w", err)
+		return fmt.Errorf("lm: prefill: %w", err)
 	}
-	logits, caches := outs[0], outs[1:]
+	logits, fresh := outs[0], outs[1:]
 
-	samplers := make([]*sampler, len(prompts))
-	for i := range samplers {
-		samplers[i] = newSampler(opts.Sampling, seeds[i])
-	}
-	res := make([]Completion, len(prompts))
-	finished := make([]bool, batch.B)
-	for i := len(prompts); i < batch.B; i++ {
-		finished[i] = true // filler rows
-	}
-	positions := slices.Clone(batch.Lengths)
-	next := make([]int32, batch.B)
-	steerVec, steerScale = m.steerInputs(opts.Steer, batch.B, 1, func(b, t int) bool { return true })
-	draws := make([]int, batch.B)
-	workers := min(runtime.GOMAXPROCS(0), len(prompts))
-	for step := 0; ; step++ {
-		// Each row draws from its own sampler, so the rows are drawn in parallel, straight
-		// from the logits' host copy [B, V].
-		flat, err := tensors.CopyFlatData[float32](logits)
-		if err != nil {
-			return nil, fmt.Errorf("lm: reading the logits: %w", err)
+	// Into the cache: the first time the pass's rows become the cache's first rows; later each
+	// request's row goes to a free slot.
+	at := make([]int32, batch.B) // slot of each row of the pass
+	k := 0
+	for i := range reqs {
+		for s.slots[k].busy {
+			k++
 		}
-		v := len(flat) / batch.B
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				for i := w; i < len(prompts); i += workers {
-					if !finished[i] {
-						draws[i] = samplers[i].next(flat[i*v : (i+1)*v])
-					}
-				}
-			})
-		}
-		wg.Wait()
+		at[i] = int32(k)
+		s.slots[k] = slot{busy: true, req: reqs[i], sampler: newSampler(s.opts.Sampling, reqs[i].Seed)}
+		s.busy++
+		k++
+	}
+	if s.caches == nil {
+		s.caches = fresh
+		err = s.resize(len(s.slots), s.cacheLen) // adds the rows beyond the pass's
+	} else {
+		err = s.insert(fresh, at[:len(reqs)])
+	}
+	if err != nil {
 		logits.FinalizeAll()
-		for i := range prompts {
-			if finished[i] {
-				continue
-			}
-			tok := draws[i]
-			next[i] = int32(tok)
-			if slices.Contains(opts.StopTokens, tok) {
-				finished[i], res[i].Stopped = true, true
-				continue
-			}
-			res[i].Tokens = append(res[i].Tokens, tok)
-			if len(res[i].Tokens) >= opts.MaxNewTokens {
-				finished[i] = true
-			}
-		}
-		if !slices.Contains(finished, false) {
-			break
-		}
-		args := []any{tensors.FromFlatDataAndDimensions(slices.Clone(next), batch.B),
-			tensors.FromFlatDataAndDimensions(slices.Clone(positions), batch.B), steerVec, steerScale}
-		// Donated: on XLA the step writes the new keys and values into the cache where it lies
-		// (decodeGraph declares the aliasing); elsewhere the old cache is freed as soon as the
-		// step no longer needs it.
-		for _, c := range caches {
-			d, err := graph.DonateTensorBuffer(c, m.backend, 0)
-			if err != nil {
-				return nil, fmt.Errorf("lm: donating the KV cache: %w", err)
-			}
-			args = append(args, d)
-		}
-		outs, err := m.call(decode, args...)
+		return err
+	}
+	if err := s.sample(logits, func(i int) int { return i }, len(reqs), func(i int) int { return int(at[i]) }); err != nil {
+		return err
+	}
+	for i, r := range reqs {
+		s.positions[at[i]] = int32(len(r.Prompt))
+	}
+	return nil
+}
+
+// step advances every busy slot by one token.
+func (s *stream) step() error {
+	m, rows := s.m, len(s.slots)
+	decode, err := m.exec(fmt.Sprintf("decode/steer=%d", s.steerLayer()),
+		func() func(*graph.Graph, []*graph.Node) []*graph.Node { return decodeGraph(m.Config, s.steerLayer()) })
+	if err != nil {
+		return err
+	}
+	steerVec, steerScale := m.steerInputs(s.opts.Steer, rows, 1, func(b, t int) bool { return true })
+	args := []any{tensors.FromFlatDataAndDimensions(slices.Clone(s.tokens), rows),
+		tensors.FromFlatDataAndDimensions(slices.Clone(s.positions), rows), steerVec, steerScale}
+	// Donated: on XLA the step writes the new keys and values into the cache where it lies
+	// (decodeGraph declares the aliasing); elsewhere the old cache is freed as soon as the step
+	// no longer needs it.
+	for _, c := range s.caches {
+		d, err := graph.DonateTensorBuffer(c, m.backend, 0)
 		if err != nil {
-			return nil, fmt.Errorf("lm: decode step %d: %w", step, err)
+			return fmt.Errorf("lm: donating the KV cache: %w", err)
 		}
-		logits, caches = outs[0], outs[1:]
-		for i := range positions {
-			if positions[i] < int32(cacheLen-1) {
-				positions[i]++
-			}
+		args = append(args, d)
+	}
+	s.caches = nil
+	outs, err := m.call(decode, args...)
+	if err != nil {
+		return fmt.Errorf("lm: decode step: %w", err)
+	}
+	logits := outs[0]
+	s.caches = outs[1:]
+	busy := make([]int, 0, s.busy)
+	for i := range s.slots {
+		if s.slots[i].busy {
+			busy = append(busy, i)
 		}
 	}
-	for _, c := range caches {
+	for _, i := range busy {
+		s.positions[i]++
+	}
+	return s.sample(logits, func(j int) int { return busy[j] }, len(busy), func(j int) int { return busy[j] })
+}
+
+// sample draws the next token of n sequences from logits [rows, V]: sequence j reads row
+// row(j) and lives in slot slotOf(j). A sequence that stops or reaches MaxNewTokens is handed to
+// done and its slot freed; the others feed their token at the next step.
+func (s *stream) sample(logits *tensors.Tensor, row func(j int) int, n int, slotOf func(j int) int) error {
+	// Each sequence draws from its own sampler, so they draw in parallel, straight from the
+	// logits' host copy.
+	flat, err := tensors.CopyFlatData[float32](logits)
+	v := len(flat) / logits.Shape().Dimensions[0]
+	logits.FinalizeAll()
+	if err != nil {
+		return fmt.Errorf("lm: reading the logits: %w", err)
+	}
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for j := w; j < n; j += workers {
+				r := row(j)
+				s.draws[slotOf(j)] = s.slots[slotOf(j)].sampler.next(flat[r*v : (r+1)*v])
+			}
+		})
+	}
+	wg.Wait()
+	for j := range n {
+		i := slotOf(j)
+		sl := &s.slots[i]
+		tok := s.draws[i]
+		switch {
+		case slices.Contains(s.opts.StopTokens, tok):
+			sl.out.Stopped = true
+		default:
+			sl.out.Tokens = append(sl.out.Tokens, tok)
+			if len(sl.out.Tokens) < s.opts.MaxNewTokens {
+				s.tokens[i] = int32(tok)
+				continue
+			}
+		}
+		if err := s.finish(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish hands slot i's completion to done and frees the slot. A free slot keeps decoding a
+// filler token at position 0 of its own row until it is refilled, which rewrites the whole row.
+func (s *stream) finish(i int) error {
+	sl := &s.slots[i]
+	req, out := sl.req, sl.out
+	*sl = slot{}
+	s.busy--
+	s.tokens[i], s.positions[i] = 0, 0
+	s.finished++
+	s.newTokens += len(out.Tokens)
+	if s.opts.Progress != nil {
+		s.opts.Progress(s.finished, s.newTokens)
+	}
+	return s.done(req, out)
+}
+
+// resize pads the cache with zeros to rows slots of cacheLen positions.
+func (s *stream) resize(rows, cacheLen int) error {
+	if s.caches == nil {
+		s.cacheLen = cacheLen
+		return nil
+	}
+	if d := s.caches[0].Shape().Dimensions; len(d) == 4 && d[0] == rows && d[2] == cacheLen {
+		return nil
+	}
+	m := s.m
+	e, err := m.exec(fmt.Sprintf("resize/rows=%d/S=%d", rows, cacheLen),
+		func() func(*graph.Graph, []*graph.Node) []*graph.Node { return resizeGraph(rows, cacheLen) })
+	if err != nil {
+		return err
+	}
+	args := make([]any, len(s.caches))
+	for i, c := range s.caches {
+		args[i] = c
+	}
+	outs, err := e.Call(args...)
+	if err != nil {
+		return fmt.Errorf("lm: growing the KV cache: %w", err)
+	}
+	for _, c := range s.caches {
 		c.FinalizeAll()
 	}
-	return res, nil
+	s.caches, s.cacheLen = outs, cacheLen
+	return nil
+}
+
+// insert writes the first rows of a prefill's cache into their slots of the cache (at, one per
+// row).
+func (s *stream) insert(fresh []*tensors.Tensor, at []int32) error {
+	m := s.m
+	e, err := m.exec("insert", func() func(*graph.Graph, []*graph.Node) []*graph.Node { return insertGraph(len(fresh)) })
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, 2*len(fresh)+2)
+	for _, c := range s.caches {
+		d, err := graph.DonateTensorBuffer(c, m.backend, 0)
+		if err != nil {
+			return fmt.Errorf("lm: donating the KV cache: %w", err)
+		}
+		args = append(args, d)
+	}
+	s.caches = nil
+	for _, c := range fresh {
+		args = append(args, c)
+	}
+	from := make([]int32, len(s.slots))
+	refill := make([]bool, len(s.slots))
+	for r, i := range at {
+		from[i], refill[i] = int32(r), true
+	}
+	args = append(args, tensors.FromFlatDataAndDimensions(from, len(from)), tensors.FromFlatDataAndDimensions(refill, len(refill)))
+	outs, err := e.Call(args...)
+	for _, c := range fresh {
+		c.FinalizeAll()
+	}
+	if err != nil {
+		return fmt.Errorf("lm: writing prompts into the KV cache: %w", err)
+	}
+	s.caches = outs
+	return nil
 }

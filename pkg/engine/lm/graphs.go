@@ -164,3 +164,49 @@ func decodeGraph(c Config, steerLayer int) func(g *Graph, in []*Node) []*Node {
 		return append([]*Node{logits}, newCaches...)
 	}
 }
+
+// resizeGraph pads each cache [B, K, S, hd] with zeros to [rows, K, cacheLen, hd]; placeholders
+// (rank 1) pass through.
+func resizeGraph(rows, cacheLen int) func(g *Graph, in []*Node) []*Node {
+	return func(g *Graph, in []*Node) []*Node {
+		out := make([]*Node, len(in))
+		for i, x := range in {
+			if x.Rank() != 4 {
+				out[i] = Identity(x)
+				continue
+			}
+			d := x.Shape().Dimensions
+			if d[2] < cacheLen {
+				x = Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), d[0], d[1], cacheLen-d[2], d[3]))}, 2)
+			}
+			if d[0] < rows {
+				x = Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), rows-d[0], d[1], cacheLen, d[3]))}, 0)
+			}
+			out[i] = x
+		}
+		return out
+	}
+}
+
+// insertGraph writes the rows of a prefill's cache into the cache of the running sequences: the
+// inputs are the cache (n tensors [B, K, S, hd], donated), the prefill's (n tensors [R, K, S, hd]),
+// from [B] (the prefill row each slot takes) and refill [B] (whether it takes one). It is a
+// select over the whole cache, about the traffic of one decoding step; a dynamic-update-slice
+// per row would move less, but GoMLX's Go backend has none, and a refill comes only every few
+// dozen steps.
+func insertGraph(n int) func(g *Graph, in []*Node) []*Node {
+	return func(g *Graph, in []*Node) []*Node {
+		caches, fresh, from, refill := in[:n], in[n:2*n], in[2*n], in[2*n+1]
+		out := make([]*Node, n)
+		for j, x := range caches {
+			if x.Rank() != 4 {
+				out[j] = x // a shared layer's placeholder
+				continue
+			}
+			rows := Gather(fresh[j], ExpandAxes(from, -1)) // [B, K, S, hd]
+			out[j] = Where(BroadcastToShape(ExpandAxes(refill, 1, 2, 3), x.Shape()), rows, x)
+			aliasInput(caches[j], j)
+		}
+		return out
+	}
+}

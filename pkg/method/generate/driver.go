@@ -8,20 +8,22 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 )
 
-// The top-up loop shared by the generation stages (package stories and package neutral).
+// The loop shared by the generation stages (package stories and package neutral).
 //
-// Each unit of work (one emotion and topic, or one topic) wants n texts. A round collects the next requests
-// of the unfinished units, in unit order, until one batch is full, and sends them through one Generate
-// call; every completion goes back to its unit, which checks it and decides whether it needs more. A unit
-// asks, in each round, for at most the completions that could still be enough (n minus the texts kept,
-// divided by the texts per completion), so it stops at the first attempt index where it has its n, and its
-// attempts are 0, 1, 2, ... whatever the batch composition: a unit's result depends on its seeds only.
-// Between rounds the loop checks the context, so a cancelled run stops after the batch in flight.
+// Each unit of work (one emotion and topic, or one topic) wants n texts. The units' requests stream through
+// the engine's slots (continuous batching, lm.Model.Stream): whenever slots are free, the engine takes the
+// next requests of the unfinished units, in unit order, and each completion goes back to its unit, which
+// checks it and decides whether it needs more. A unit asks only for the completions that could still be
+// enough, counting those in flight as if each were kept (n minus the texts kept, divided by the texts per
+// completion, minus the requests in flight), and takes its completions in the order it asked for them,
+// whatever order they finish in. So it stops at the first attempt index where it has its n, and its attempts
+// are 0, 1, 2, ... whatever the slots, the batch size or the timing: a unit's result depends on its seeds
+// only. Cancelling the context stops the engine at its next step; the completions in flight are dropped.
 
-// Job is one unit of a top-up loop.
+// Job is one unit of a generation loop.
 type Job interface {
-	// Pending is how many more completions the job can use now; 0 means it is finished (it has its n texts
-	// or has spent its attempts).
+	// Pending is how many more requests the job can use now, beyond those in flight; 0 with none in flight
+	// means it is finished (it has its n texts or has spent its attempts).
 	Pending() int
 	// Request returns the prompt and the seed of the job's next attempt and counts the attempt as made.
 	Request() (prompt []int, seed uint64, err error)
@@ -31,79 +33,94 @@ type Job interface {
 
 // DriveOptions controls Drive.
 type DriveOptions struct {
-	Generate lm.GenerateOptions // sampling, MaxNewTokens and StopTokens; Seeds is filled per round
-	// RoundSize is the number of completions per Generate call (the generation batch size).
-	RoundSize int
-	// Finished is called once per job, in job order within a round, as soon as the job is finished.
+	Generate lm.GenerateOptions // sampling, MaxNewTokens, StopTokens and BatchSize (the engine's slots)
+	// Finished is called once per job as soon as the job is finished.
 	Finished func(j Job) error
-	// AfterRound, if set, is called after each round with the number of completions it generated.
-	AfterRound func(completions int)
 }
 
-// Drive runs jobs to completion, round by round (see the comment at the top of driver.go). It returns
-// ctx.Err() if the context is cancelled between rounds; jobs finished until then have been handed to
-// opts.Finished.
+// Drive runs jobs to completion (see the comment at the top of driver.go). It returns ctx.Err() if the
+// context is cancelled; jobs finished until then have been handed to opts.Finished.
 func Drive(ctx context.Context, eng Engine, jobs []Job, opts DriveOptions) error {
-	size := max(opts.RoundSize, 1)
-	active := make([]Job, 0, len(jobs))
+	var active []*tracked // unfinished, in job order
 	for _, j := range jobs {
 		if j.Pending() > 0 {
-			active = append(active, j)
+			active = append(active, &tracked{Job: j})
 		} else if err := opts.Finished(j); err != nil {
 			return err
 		}
 	}
-	for len(active) > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var (
-			prompts [][]int
-			seeds   []uint64
-			owners  []Job
-		)
-		for _, j := range active {
-			k := min(j.Pending(), size-len(prompts))
-			for range k {
-				p, s, err := j.Request()
-				if err != nil {
-					return err
-				}
-				prompts, seeds, owners = append(prompts, p), append(seeds, s), append(owners, j)
+	var (
+		owners  []*tracked // by request ID
+		failure error      // from a job's Request, which next cannot return
+	)
+	next := func() (lm.Request, bool) {
+		for _, t := range active {
+			if t.finished || t.Pending() == 0 {
+				continue
 			}
-			if len(prompts) == size {
+			p, s, err := t.Request()
+			if err != nil {
+				failure = err
+				return lm.Request{}, false
+			}
+			id := len(owners)
+			owners = append(owners, t)
+			t.asked = append(t.asked, id)
+			return lm.Request{ID: id, Prompt: p, Seed: s}, true
+		}
+		return lm.Request{}, false
+	}
+	done := func(r lm.Request, c lm.Completion) error {
+		t := owners[r.ID]
+		owners[r.ID] = nil
+		if t.back == nil {
+			t.back = map[int]lm.Completion{}
+		}
+		t.back[r.ID] = c
+		for len(t.asked) > 0 { // in request order
+			c, ok := t.back[t.asked[0]]
+			if !ok {
 				break
 			}
-		}
-		gen := opts.Generate
-		gen.Seeds = seeds
-		gen.BatchSize = size
-		out, err := eng.Generate(prompts, gen)
-		if err != nil {
-			return fmt.Errorf("generating %d completions: %w", len(prompts), err)
-		}
-		if len(out) != len(prompts) {
-			return fmt.Errorf("generating: the engine returned %d completions for %d prompts", len(out), len(prompts))
-		}
-		for i, c := range out {
-			if err := owners[i].Take(c); err != nil {
+			delete(t.back, t.asked[0])
+			t.asked = t.asked[1:]
+			if err := t.Take(c); err != nil {
 				return err
 			}
 		}
-		next := active[:0]
-		for _, j := range active {
-			if j.Pending() > 0 {
-				next = append(next, j)
-			} else if err := opts.Finished(j); err != nil {
-				return err
+		if len(t.asked) > 0 || t.Pending() > 0 {
+			return nil
+		}
+		t.finished = true
+		kept := active[:0]
+		for _, a := range active {
+			if !a.finished {
+				kept = append(kept, a)
 			}
 		}
-		active = next
-		if opts.AfterRound != nil {
-			opts.AfterRound(len(prompts))
-		}
+		active = kept
+		return opts.Finished(t.Job)
+	}
+	err := eng.Stream(ctx, next, done, opts.Generate)
+	if failure != nil {
+		return failure
+	}
+	if err != nil {
+		return fmt.Errorf("generating: %w", err)
+	}
+	if len(active) > 0 { // an engine that returned with work left
+		return fmt.Errorf("generating: the engine stopped with %d units unfinished", len(active))
 	}
 	return nil
+}
+
+// tracked is a job with its requests in flight: their IDs in request order, and the completions that came
+// back before an earlier one.
+type tracked struct {
+	Job
+	asked    []int
+	back     map[int]lm.Completion
+	finished bool
 }
 
 // DriveSettings is the part of DriveOptions a config fixes: sampling, completion length, the model's stop
@@ -114,7 +131,7 @@ func DriveSettings(g config.Generation, eng Engine) DriveOptions {
 			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
 			MaxNewTokens: g.MaxNewTokens,
 			StopTokens:   eng.StopTokens(),
+			BatchSize:    g.BatchSize,
 		},
-		RoundSize: g.BatchSize,
 	}
 }

@@ -14,9 +14,9 @@ import (
 type Engine interface {
 	// ChatPrompt formats messages with the model's chat template, ending with the assistant's header.
 	ChatPrompt(msgs []chat.Message) ([]int, error)
-	// Generate continues each prompt; opts.Seeds holds one seed per prompt, and a completion must depend only
-	// on its prompt and seed (not on the batch it ran in).
-	Generate(prompts [][]int, opts lm.GenerateOptions) ([]lm.Completion, error)
+	// Stream continues requests as they come (see lm.Model.Stream); a completion must depend only on its
+	// prompt and seed, not on the batch it ran in or the order completions finish in.
+	lm.Streamer
 	// StopTokens are the ids that end a completion.
 	StopTokens() []int
 	// Text decodes generated ids.

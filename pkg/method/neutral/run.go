@@ -126,8 +126,8 @@ func paths(topics []string) []string {
 const maxPromptTokens = 3072
 
 // job fills one topic's Unit; see generate.Job. Its dialogues are built one turn per completion, several at
-// a time: each round, every dialogue in progress asks for its next turn, and new dialogues start while the
-// kept ones and those in progress are fewer than wanted. Attempt k's turn s is drawn with
+// a time: a dialogue in progress asks for its next turn as soon as it has its last, and new dialogues start
+// while the kept ones and those in progress are fewer than wanted. Attempt k's turn s is drawn with
 // Seed(seed, "neutral", [topic, k], s), so each dialogue depends on its own seeds only; and since a new
 // attempt starts only when the earlier ones could not all be kept, the attempts made are the shortest
 // prefix 0..A-1 holding the wanted number of kept dialogues, whatever the batch size.
@@ -150,8 +150,15 @@ type dialogue struct {
 	waiting bool // a request for its next turn is out
 }
 
+// Pending is the dialogues in progress that wait for no turn, and the new ones that could still be needed
+// (those in progress counted as kept).
 func (j *job) Pending() int {
-	n := len(j.active)
+	n := 0
+	for _, d := range j.active {
+		if !d.waiting {
+			n++
+		}
+	}
 	if start := min(j.unit.Requested-len(j.unit.Kept)-len(j.active), j.budget-j.unit.Attempts); start > 0 {
 		n += start
 	}

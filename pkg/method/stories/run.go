@@ -178,12 +178,10 @@ func newJob(eng generate.Engine, cfg *config.Config, p Pair, modelID string, onK
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
+// Pending counts the completions in flight as if each were kept.
 func (j *storyJob) Pending() int {
 	need := j.unit.Requested - len(j.unit.Kept)
-	if need <= 0 {
-		return 0
-	}
-	return min(ceilDiv(need, j.perComp), j.budget-j.unit.Attempts)
+	return max(0, min(ceilDiv(need, j.perComp)-len(j.queue), j.budget-j.unit.Attempts))
 }
 
 func (j *storyJob) person(attempt int) Person {

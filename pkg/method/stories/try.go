@@ -24,7 +24,7 @@ func Try(eng generate.Engine, cfg *config.Config, pairs []Pair, maxNewTokens int
 		}
 		prompts[i], seeds[i] = ids, generate.Seed(g.Seed, "try", []string{p.Emotion, p.Topic}, i)
 	}
-	outs, err := eng.Generate(prompts, lm.GenerateOptions{
+	outs, err := lm.GenerateWith(eng, prompts, lm.GenerateOptions{
 		Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
 		MaxNewTokens: maxNewTokens, Seeds: seeds, StopTokens: eng.StopTokens(), BatchSize: len(prompts),
 	})

@@ -1,0 +1,136 @@
+package lm
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Continuous batching: whatever the number of slots, the order the requests come in, and the
+// sequences that end and are replaced beside it, a request's completion is the same. The
+// prompts' lengths differ and grow past the first cache's length, so slots are refilled and the
+// cache grows mid-stream.
+func TestStreamIsIndependentOfSlots(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "tiny-llama"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	texts := []string{"The quick", "def add(a, b):", "In", "Once upon a time there was", "x",
+		strings.Repeat("a longer prompt, for a larger cache ", 5), "Hello, world", "1 2 3 4"}
+	var prompts [][]int
+	for _, s := range texts {
+		prompts = append(prompts, m.Tokenizer.Encode(s, false))
+	}
+	opts := GenerateOptions{Sampling: Sampling{Temperature: 1, TopK: 20}, MaxNewTokens: 24}
+	for i := range prompts {
+		opts.Seeds = append(opts.Seeds, uint64(10+i))
+	}
+	// The tiny model's vocabulary is small; a few frequent ids as stop tokens end sequences at
+	// different steps, so slots free up at different times.
+	want, err := m.Generate(prompts, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[int]int{}
+	for _, c := range want {
+		for _, id := range c.Tokens {
+			counts[id]++
+		}
+	}
+	for id, n := range counts {
+		if n >= 3 && len(opts.StopTokens) < 3 {
+			opts.StopTokens = append(opts.StopTokens, id)
+		}
+	}
+	if want, err = m.Generate(prompts, opts); err != nil {
+		t.Fatal(err)
+	}
+	stopped := 0
+	for _, c := range want {
+		if c.Stopped {
+			stopped++
+		}
+	}
+	if stopped == 0 || stopped == len(want) {
+		t.Fatalf("%d of %d sequences stopped early; the test needs some of each", stopped, len(want))
+	}
+	for _, slots := range []int{1, 2, 3, 16} {
+		opts.BatchSize = slots
+		// Requests in reverse order, one more only as each finishes beyond the first slots.
+		var got [][]int = make([][]int, len(prompts))
+		k := len(prompts)
+		next := func() (Request, bool) {
+			if k == 0 {
+				return Request{}, false
+			}
+			k--
+			return Request{ID: k, Prompt: prompts[k], Seed: opts.Seeds[k]}, true
+		}
+		err := m.Stream(context.Background(), next, func(r Request, c Completion) error {
+			got[r.ID] = c.Tokens
+			if c.Stopped != want[r.ID].Stopped {
+				t.Errorf("%d slots, request %d: stopped %v, want %v", slots, r.ID, c.Stopped, want[r.ID].Stopped)
+			}
+			return nil
+		}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range prompts {
+			if !slices.Equal(got[i], want[i].Tokens) {
+				t.Errorf("%d slots, request %d: %v, want %v", slots, i, got[i], want[i].Tokens)
+			}
+		}
+	}
+}
+
+// A done callback may add requests (the next turn of a dialogue), and cancelling the context
+// stops the stream.
+func TestStreamTakesRequestsFromDone(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "tiny-llama"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	opts := GenerateOptions{MaxNewTokens: 4, BatchSize: 4}
+	var queue []Request
+	queue = append(queue, Request{ID: 0, Prompt: m.Tokenizer.Encode("One", false)})
+	next := func() (Request, bool) {
+		if len(queue) == 0 {
+			return Request{}, false
+		}
+		r := queue[0]
+		queue = queue[1:]
+		return r, true
+	}
+	var turns [][]int
+	err = m.Stream(context.Background(), next, func(r Request, c Completion) error {
+		turns = append(turns, c.Tokens)
+		if r.ID < 4 { // the next turn reads the previous one
+			queue = append(queue, Request{ID: r.ID + 1, Prompt: append(slices.Clone(r.Prompt), c.Tokens...)})
+		}
+		return nil
+	}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(turns) != 5 {
+		t.Fatalf("%d turns, want 5", len(turns))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err = m.Stream(ctx, func() (Request, bool) {
+		n++
+		return Request{ID: n, Prompt: m.Tokenizer.Encode("Again", false)}, true // endless
+	}, func(Request, Completion) error {
+		cancel()
+		return nil
+	}, opts)
+	if err != context.Canceled {
+		t.Fatalf("cancelled stream returned %v, want context.Canceled", err)
+	}
+}
