@@ -35,7 +35,8 @@ FUZZ_TARGETS := \
 	./pkg/engine/tokenizer:FuzzEncodeDecode \
 	./pkg/support/config:FuzzParse \
 	./pkg/support/jupyter:FuzzParse \
-	./pkg/support/corpus:FuzzRead
+	./pkg/support/corpus:FuzzRead \
+	./pkg/use/probe:FuzzScenarios
 
 # The race detector over the packages that run goroutines, each within a minute. -count=1: a race shows
 # only when the goroutines interleave badly, so a cached pass proves little. The tokenizer and validate
