@@ -36,7 +36,8 @@ FUZZ_TARGETS := \
 	./pkg/support/config:FuzzParse \
 	./pkg/support/jupyter:FuzzParse \
 	./pkg/support/corpus:FuzzRead \
-	./pkg/use/probe:FuzzScenarios
+	./pkg/use/probe:FuzzScenarios \
+	./pkg/use/validate:FuzzParseRatings
 
 # The race detector over the packages that run goroutines, each within a minute. -count=1: a race shows
 # only when the goroutines interleave badly, so a cached pass proves little. The tokenizer and validate
