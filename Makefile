@@ -31,6 +31,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	./pkg/engine/gguf:FuzzOpen \
 	./pkg/engine/safetensors:FuzzOpen \
+	./pkg/engine/safetensors:FuzzOpenIndex \
 	./pkg/engine/tokenizer:FuzzFromJSON \
 	./pkg/engine/tokenizer:FuzzEncodeDecode \
 	./pkg/support/config:FuzzParse \
