@@ -29,22 +29,27 @@ LAB_ARGS ?=
 # minimizing every new input would spend a short run minimizing instead of fuzzing.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
+	./pkg/engine/chat:FuzzTemplate \
 	./pkg/engine/gguf:FuzzOpen \
 	./pkg/engine/safetensors:FuzzOpen \
+	./pkg/engine/safetensors:FuzzOpenIndex \
 	./pkg/engine/tokenizer:FuzzFromJSON \
 	./pkg/engine/tokenizer:FuzzEncodeDecode \
 	./pkg/support/config:FuzzParse \
 	./pkg/support/jupyter:FuzzParse \
-	./pkg/support/corpus:FuzzRead
+	./pkg/support/corpus:FuzzRead \
+	./pkg/use/probe:FuzzScenarios \
+	./pkg/use/validate:FuzzParseRatings
 
-# The race detector over the packages that run goroutines, each within a minute. -count=1: a race shows
-# only when the goroutines interleave badly, so a cached pass proves little. The tokenizer and validate
-# run only their concurrent tests (their others take minutes under -race and start no goroutine);
-# jupyter runs -short (its goroutines are exercised by the fake-kernel tests; the GoNB ones take minutes).
+# The race detector over the packages that run goroutines (chat: each render runs in its own), each within
+# a minute. -count=1: a race shows only when the goroutines interleave badly, so a cached pass proves
+# little. The tokenizer and validate run only their concurrent tests (their others take minutes under
+# -race and start no goroutine); jupyter runs -short (its goroutines are exercised by the fake-kernel
+# tests; the GoNB ones take minutes).
 # pkg/engine/lm is left out: its sampling runs no goroutine of its own, and -race turns on checkptr, which
 # gomlx/compute's AVX-512 kernels trip (the same reason validate runs only its concurrent tests).
 RACE_PKGS := ./pkg/support/progress ./pkg/support/checkpoint ./pkg/support/workers ./pkg/method/generate \
-	./pkg/engine/gguf ./pkg/engine/hub ./pkg/nb
+	./pkg/engine/gguf ./pkg/engine/hub ./pkg/engine/chat ./pkg/nb
 
 .PHONY: help setup lab build test bench xla reproduce gpu-check check-docker clean fuzz race
 

@@ -34,9 +34,10 @@ type Template struct {
 	compiled *jinja.Template // the model's own template
 	fixed    *builtin        // or the hand-written fallback
 
-	now  func() time.Time // what strftime_now reads
-	date string           // date_string, when set
-	eot  []string
+	now     func() time.Time // what strftime_now reads
+	timeout time.Duration    // how long Render waits for the engine (renderTimeout)
+	date    string           // date_string, when set
+	eot     []string
 }
 
 // TemplateError is a template's own refusal (raise_exception), e.g. "Conversation roles must alternate
@@ -61,7 +62,7 @@ func Compile(source, origin string, tokens SpecialTokens) (*Template, error) {
 		return nil, fmt.Errorf("chat: %s: the chat template does not parse (%w): check the file's template text, or report the "+
 			"construct the Jinja engine (github.com/ardanlabs/jinja) lacks", origin, err)
 	}
-	t := &Template{name: "own chat template (" + origin + ")", tokens: tokens, compiled: compiled, now: time.Now}
+	t := &Template{name: "own chat template (" + origin + ")", tokens: tokens, compiled: compiled, now: time.Now, timeout: renderTimeout}
 	t.eot = t.probeEndOfTurn()
 	return t, nil
 }
@@ -125,7 +126,9 @@ func (t *Template) EndOfTurn() []string { return append([]string(nil), t.eot...)
 
 // Render returns the prompt text for msgs. With addGenerationPrompt it ends with the header of an
 // assistant turn, so that the model's continuation is the reply. A template's refusal (roles that do not
-// alternate, a system message where the model takes none) is a *TemplateError.
+// alternate, a system message where the model takes none) is a *TemplateError. A template too costly to
+// render (a range of over 100,000 numbers, as in transformers, loops in loops, a render of over 10 s) is an
+// error that says so.
 func (t *Template) Render(msgs []Message, addGenerationPrompt bool) (string, error) {
 	return t.RenderWith(msgs, addGenerationPrompt, nil)
 }
@@ -139,14 +142,19 @@ func (t *Template) RenderWith(msgs []Message, addGenerationPrompt bool, vars map
 	if t.fixed != nil {
 		return t.fixed.render(msgs, addGenerationPrompt)
 	}
-	data, err := t.variables(messagesValue(msgs), addGenerationPrompt, vars)
+	b := &budget{}
+	data, err := t.variables(messagesValue(msgs), addGenerationPrompt, vars, b)
 	if err != nil {
 		return "", err
 	}
-	out, err := t.compiled.RenderValues(data)
+	out, err := t.renderBounded(data, b)
 	if err != nil {
 		if te := (*TemplateError)(nil); errors.As(err, &te) {
 			return "", fmt.Errorf("chat: %s: %w", t.name, te)
+		}
+		if ce := (*costError)(nil); errors.As(err, &ce) {
+			return "", fmt.Errorf("chat: %s: the chat template is too costly to render: %w: fix the model's chat_template, "+
+				"or remove it so that the built-in template of the model's family is used", t.name, ce)
 		}
 		return "", fmt.Errorf("chat: %s: rendering failed: %w", t.name, err)
 	}

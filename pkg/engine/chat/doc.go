@@ -38,7 +38,18 @@
 //     "Today Date" with it, so its prompts change with the calendar, as in transformers; SetClock or
 //     SetDate (date_string) pins them;
 //   - how Jinja reads the source: CR LF as LF, and one trailing newline dropped, which matters for
-//     chat_template.jinja files (the engine would keep it).
+//     chat_template.jinja files (the engine would keep it);
+//   - the sandbox's bound on range: 100,000 numbers (jinja2.sandbox.MAX_RANGE).
+//
+// # Bounds on a template's cost
+//
+// A template is a program in a downloaded file, and the engine has no limits of its own (bound.go). Beyond
+// the sandbox's range bound, the ranges of one render make 1,000,000 numbers at most (loops in loops), and
+// a render that outlives 10 s is given up (its goroutine runs on until its next range call); either error
+// says that the template is too costly and what to do. A panic of the engine ("x" * -1) is an error rather
+// than a crash. No bound covers what the engine gives no hook for: a string repeated by a huge integer
+// literal, a string that doubles in a loop, or a macro that calls itself without end (a stack overflow,
+// which Go cannot recover from). Newer ardanlabs/jinja releases cap repetition at 64 MiB but need Go 1.27.
 //
 // # Known differences
 //

@@ -14,7 +14,8 @@ import (
 
 // This file sets up what a template sees, as transformers' render_jinja_template does: the variables
 // (messages, add_generation_prompt, tools and documents as None, the special tokens, the caller's
-// extras) and the globals transformers adds to Jinja (raise_exception, strftime_now). The engine already
+// extras) and the globals transformers adds to Jinja (raise_exception, strftime_now), and the sandbox's
+// bounded range (bound.go). The engine already
 // renders with trim_blocks and lstrip_blocks, which is what transformers asks of Jinja.
 
 // prepareSource reads the template text as Jinja's lexer does before parsing: "\r\n" and "\r" become
@@ -28,7 +29,7 @@ func prepareSource(src string) string {
 // variables builds the render's top scope. The globals set here shadow the engine's own: its
 // strftime_now reads the wall clock, and its raise_exception returns a plain error, where Render wants a
 // *TemplateError.
-func (t *Template) variables(messages jinja.Value, gen bool, vars map[string]any) (map[string]jinja.Value, error) {
+func (t *Template) variables(messages jinja.Value, gen bool, vars map[string]any, b *budget) (map[string]jinja.Value, error) {
 	data := map[string]jinja.Value{
 		"messages":              messages,
 		"add_generation_prompt": jinja.NewBool(gen),
@@ -70,6 +71,7 @@ func (t *Template) variables(messages jinja.Value, gen bool, vars map[string]any
 		}
 		data[k] = val
 	}
+	data["range"] = jinja.NewCallable("range", b.rangeFn) // bounded (bound.go); after vars, so that it always is
 	return data, nil
 }
 

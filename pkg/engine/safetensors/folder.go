@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"github.com/emotion-probes/emotion-probes/pkg/support/jsonerr"
 )
 
 // Standard file names of a Hugging Face checkpoint folder.
@@ -34,19 +37,24 @@ func OpenFolder(dir string) (*File, error) {
 }
 
 // OpenIndex opens a sharded checkpoint from its index file {"metadata": {...}, "weight_map": {tensor: shard}}.
-// Shard paths are relative to the index's folder. A shard that is missing, or lacks a tensor the index puts
-// in it, is an error naming both.
+// Shards are file names in the index's folder (a path elsewhere is refused). A shard that is missing, or
+// lacks a tensor the index puts in it, is an error naming both.
 func OpenIndex(indexPath string) (*File, error) {
 	b, err := os.ReadFile(indexPath)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
+	return openIndex(indexPath, b)
+}
+
+// openIndex opens the shards named by b, the content of the index file indexPath.
+func openIndex(indexPath string, b []byte) (*File, error) {
 	var idx struct {
 		Metadata  map[string]json.RawMessage `json:"metadata"`
 		WeightMap map[string]string          `json:"weight_map"`
 	}
 	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("safetensors: index %s: %w", indexPath, err)
+		return nil, fmt.Errorf("safetensors: index %s: not an index {\"weight_map\": {tensor: shard file}}%s: %w", indexPath, jsonerr.Where(b, err), err)
 	}
 	if len(idx.WeightMap) == 0 {
 		return nil, fmt.Errorf("safetensors: index %s: empty or missing weight_map", indexPath)
@@ -61,6 +69,11 @@ func OpenIndex(indexPath string) (*File, error) {
 	var shardNames []string
 	for _, n := range names {
 		s := idx.WeightMap[n]
+		// Shards sit beside the index: a downloaded index must not make the reader open other files.
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, `/\`) || filepath.IsAbs(s) {
+			return nil, fmt.Errorf("safetensors: index %s: weight_map[%q] is %q, not a file name in the index's folder: fix the index",
+				indexPath, n, s)
+		}
 		if _, ok := shardOf[s]; !ok {
 			shardOf[s] = n
 			shardNames = append(shardNames, s)
@@ -82,7 +95,7 @@ func OpenIndex(indexPath string) (*File, error) {
 				return fail(fmt.Errorf("safetensors: index %s: shard %s (holding %q among others) is missing: download it or fix weight_map: %w",
 					indexPath, sn, shardOf[sn], err))
 			}
-			return fail(err)
+			return fail(fmt.Errorf("safetensors: index %s: shard %s (holding %q among others): %w", indexPath, sn, shardOf[sn], err))
 		}
 		f.shards = append(f.shards, s)
 		byShard[sn] = entries

@@ -194,6 +194,21 @@ func TestShardErrors(t *testing.T) {
 			t.Errorf("error = %v", err)
 		}
 	})
+	for _, c := range []struct{ name, shard, want string }{
+		{"shard outside the folder", "../single.safetensors", `weight_map["a.f32"] is "../single.safetensors", not a file name in the index's folder`},
+		{"shard not safetensors", IndexFileName, `shard ` + IndexFileName + ` (holding "a.f32" among others): `},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyDir(t, "")
+			p := filepath.Join(dir, IndexFileName)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, []byte(strings.Replace(string(b), `"model-00001-of-00002.safetensors"`, `"`+c.shard+`"`, 1)), 0o644)
+			_, err := OpenFolder(dir)
+			if err == nil || !strings.Contains(err.Error(), "safetensors: index "+p+": "+c.want) {
+				t.Errorf("error = %v, want one naming %s and %q", err, p, c.want)
+			}
+		})
+	}
 	t.Run("empty folder", func(t *testing.T) {
 		_, err := OpenFolder(t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), IndexFileName) {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -102,10 +103,25 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	})
 }
 
-// writeAtomic writes via a temporary file in path's folder, fsyncs it and renames it to path.
+// tempFile is what writeAtomic needs of its temp file; *os.File has it.
+type tempFile interface {
+	io.Writer
+	Name() string
+	Chmod(mode os.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// createTemp is a seam for fault injection, as in package checkpoint: a full disk or a read-only folder
+// cannot be made on demand in a test, so the tests replace it. Production code never changes it.
+var createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
+
+// writeAtomic writes via a temporary file in path's folder, fsyncs it and renames it to path. Its temp
+// file is named as checkpoint.WriteFileAtomic names its own (".<base>.tmp-<random>"), so that a stage
+// never takes one left by a killed process for a unit.
 func writeAtomic(path string, fill func(w *bufio.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}

@@ -90,7 +90,7 @@ func parse(data []byte, file string) (*Config, Problems, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, Problems{syntaxProblem(file, data, err)}
+		return nil, nil, Problems{SyntaxProblem(file, data, err)}
 	}
 	d := &decoder{file: file, lines: c.lines}
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -101,9 +101,10 @@ func parse(data []byte, file string) (*Config, Problems, error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxProblem turns yaml.v3's "yaml: line 7: did not find expected key" into a Problem at line 7. When
-// yaml.v3 gives no line, the line is found in data (locateYAMLError).
-func syntaxProblem(file string, data []byte, err error) Problem {
+// SyntaxProblem turns yaml.v3's "yaml: line 7: did not find expected key" into a Problem at line 7. When
+// yaml.v3 gives no line, the line is found in data (locateYAMLError). The other readers of YAML that a
+// person writes (the scenarios file) use it too, so that every YAML error names its line.
+func SyntaxProblem(file string, data []byte, err error) Problem {
 	msg := err.Error()
 	p := Problem{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
@@ -386,7 +387,7 @@ func LoadSynonyms(path string) (map[string][]string, error) {
 func parseSynonyms(data []byte, path string) (map[string][]string, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Problems{syntaxProblem(path, data, err)}
+		return nil, Problems{SyntaxProblem(path, data, err)}
 	}
 	out := map[string][]string{}
 	if len(root.Content) == 0 || isNull(root.Content[0]) {

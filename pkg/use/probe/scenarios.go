@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"gopkg.in/yaml.v3"
 )
 
@@ -84,6 +85,11 @@ func loadScenarioFile(path string) (*scenarioFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe: scenarios file: %w", err)
 	}
+	return parseScenarioFile(path, data)
+}
+
+// parseScenarioFile parses data, the content of the scenarios file path; errors name path and the line.
+func parseScenarioFile(path string, data []byte) (*scenarioFile, error) {
 	f, err := parseScenarios(data)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %s:%w", path, err)
@@ -107,7 +113,8 @@ func errAt(n *yaml.Node, format string, args ...any) error {
 func parseScenarios(data []byte) (*scenarioFile, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf(" %w", err) // yaml.v3's message names the line itself
+		p := config.SyntaxProblem("", data, err) // yaml.v3 leaves the line out of some errors: found here
+		return nil, &lineError{p.Line, p.Msg}
 	}
 	if len(doc.Content) == 0 {
 		return nil, &lineError{1, "the file is empty"}

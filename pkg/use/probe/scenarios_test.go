@@ -62,7 +62,8 @@ func TestLoadScenariosErrors(t *testing.T) {
 		{"names it", "scenarios:\n  - emotion: happy\n    text: I got the job!\n  - emotion: sad\n    text: I am so Sad today.\n",
 			`:4: the text of the "sad" scenario names the emotion`},
 		{"not a mapping", "scenarios:\n  - just text\n", ":2: a scenario is a mapping"},
-		{"bad yaml", "scenarios: [\n", "yaml: line"},
+		{"bad yaml", "scenarios: [\n", ":1: YAML syntax: did not find expected node content"},
+		{"no line from yaml.v3", "scenarios:\n  - *nope\n", `:2: YAML syntax: unknown anchor 'nope' referenced`},
 		{"none", "sweep:\n  template: '{X} mg'\n  values: [1, 2]\n  emotions: [afraid]\n", "no scenarios"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

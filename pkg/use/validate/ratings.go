@@ -125,7 +125,11 @@ func ParseRatings(r io.Reader, name string) (*Ratings, error) {
 		out.Rows = append(out.Rows, row)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("validate: ratings %s: %w", name, err)
+		line++ // the line the scanner could not read
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, bad("the line is over 1 MiB: is this a ratings table?")
+		}
+		return nil, bad("%v", err)
 	}
 	if delim == "" {
 		return nil, fmt.Errorf("validate: ratings %s: no header line: want a line naming emotion, valence and arousal", name)

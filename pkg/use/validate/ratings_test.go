@@ -47,6 +47,7 @@ func TestParseRatings(t *testing.T) {
 		{"empty", "# only comments\n", []string{"r.tsv", "no header"}},
 		{"duplicate column", "emotion,valence,valence,arousal\n", []string{"r.tsv:1:", `"valence" appears twice`}},
 		{"NaN", "emotion,valence,arousal\nhappy,NaN,6\n", []string{"r.tsv:2:", "want a number"}},
+		{"huge line", "emotion,valence,arousal\nhappy,8,6\n" + strings.Repeat("x", 1<<20), []string{"r.tsv:3:", "over 1 MiB"}},
 	}
 	for _, c := range bad {
 		_, err := ParseRatings(strings.NewReader(c.text), "r.tsv")
