@@ -9,18 +9,24 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/generate"
+	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/bench"
+	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/env"
+	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
 
 func init() {
-	register(command{name: "bench", args: "[--python P] [--batches 1,8,32,64] [--new-tokens 150] [--out BENCHMARKS.md]",
-		summary: "measure the engine beside transformers on the same machine and write BENCHMARKS.md", run: runBench})
+	register(command{name: "bench", args: "[--python P] [--llama-bench DIR] [--stage-config C] [--batches 1,8,32,64] [--new-tokens 150] [--out BENCHMARKS.md]",
+		summary: "measure the engine beside transformers and llama.cpp on the same machine and write BENCHMARKS.md", run: runBench})
 }
 
 // benchText is what both engines read and continue (tools/reference/bench_transformers.py has the same).
@@ -30,8 +36,11 @@ var benchText = strings.Repeat("She opened the letter slowly, her hands shaking,
 func runBench(ctx context.Context, args []string) error {
 	fs := newFlags("bench", "Measures the engine on the default model (extraction through layer L of 32 texts of 150 tokens;\n"+
 		"generation of N new tokens at several batch sizes; peak resident memory), runs\n"+
-		"tools/reference/bench_transformers.py with --python for the same work in transformers, and writes both,\n"+
-		"side by side with their ratio, into the engine section of BENCHMARKS.md. Medians of --reps runs.")
+		"tools/reference/bench_transformers.py with --python for the same work in transformers, and llama.cpp's own\n"+
+		"llama-bench and llama-batched-bench from the build given with --llama-bench on the same GGUF file, and writes\n"+
+		"all of them, side by side with ours / the best other, into the engine section of BENCHMARKS.md. With\n"+
+		"--stage-config it also runs that config's story stage (continuous batching at the largest batch) and\n"+
+		"reports its new tokens/s against the engine's own rate. Medians of --reps runs.")
 	shared := addBenchFlags(fs, 32, "engine")
 	model, texts, textTokens, layer, reps, out, sectionName := shared.model, shared.texts, shared.textTokens,
 		shared.layer, shared.reps, shared.out, shared.section
@@ -39,6 +48,9 @@ func runBench(ctx context.Context, args []string) error {
 	python := fs.String("python", "", "Python with torch+transformers for the reference (tools/reference/requirements.txt); empty: skip it")
 	batchesFlag := fs.String("batches", "1,8,32,64", "generation batch sizes")
 	newTokens := fs.Int("new-tokens", 150, "new tokens per sequence")
+	llama := fs.String("llama-bench", "", "a llama.cpp build's folder (llama-bench, llama-batched-bench): measure llama.cpp on the same work and file; empty: skip it")
+	stageConfig := fs.String("stage-config", "", "also run the story stage of this config at the largest --batches size and report its rate against the engine's (empty: skip)")
+	stagePairs := fs.Int("stage-pairs", 16, "(emotion, topic) pairs of --stage-config to run")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -103,6 +115,13 @@ func runBench(ctx context.Context, args []string) error {
 		goFig.PhasePeakMB[strconv.Itoa(b)] = bench.PeakRSSMB()
 		fmt.Fprintf(os.Stderr, "go: generation at batch %d: %.1f tokens/s\n", b, goFig.Generate[strconv.Itoa(b)])
 	}
+	var stage *bench.StageFigures
+	if *stageConfig != "" {
+		if stage, err = storyStage(ctx, m.Model, *stageConfig, *stagePairs, slices.Max(batches)); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "go: story stage: %.1f new tokens/s\n", stage.Rate())
+	}
 	goFig.PeakRSSMB = loadPeak
 	for _, p := range goFig.PhasePeakMB {
 		goFig.PeakRSSMB = max(goFig.PeakRSSMB, p)
@@ -112,7 +131,7 @@ func runBench(ctx context.Context, args []string) error {
 	goFig.ExtractGFLOPS = goFig.Extract * perToken / 1e9
 	m.Close()
 
-	var ref *bench.EngineFigures
+	var refs []bench.EngineFigures
 	if *python != "" {
 		fmt.Fprintln(os.Stderr, "reference: running transformers on the same work...")
 		cmd := exec.CommandContext(ctx, *python, "tools/reference/bench_transformers.py", m.Resolved.Path,
@@ -124,14 +143,65 @@ func runBench(ctx context.Context, args []string) error {
 			return fmt.Errorf("reference run failed: %w", err)
 		}
 		lines := bytes.Split(bytes.TrimSpace(outJSON), []byte("\n"))
-		ref = &bench.EngineFigures{}
-		if err := json.Unmarshal(lines[len(lines)-1], ref); err != nil {
+		var ref bench.EngineFigures
+		if err := json.Unmarshal(lines[len(lines)-1], &ref); err != nil {
 			return fmt.Errorf("reference output: %w", err)
 		}
+		refs = append(refs, ref)
 	}
-	section := bench.EngineSection(goFig, ref, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
+	if *llama != "" {
+		fmt.Fprintln(os.Stderr, "reference: running llama.cpp on the same work...")
+		f, err := bench.LlamaCpp(ctx, *llama, m.Resolved.Path, batches, *textTokens, *newTokens, *reps)
+		if err != nil {
+			return err
+		}
+		refs = append(refs, *f)
+	}
+	section := bench.EngineSection(goFig, refs, stage, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
 	fmt.Print(section)
 	return bench.ReplaceSection(*out, *sectionName, section)
+}
+
+// storyStage runs the story stage (step 1) of the config at path on its first pairs, with slots
+// sequences decoding together, into a scratch folder, and counts the new tokens it drew.
+func storyStage(ctx context.Context, m *lm.Model, path string, pairs, slots int) (*bench.StageFigures, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Stories.FromCorpus() {
+		return nil, fmt.Errorf("--stage-config %s: its stories come from a corpus (stories.source: corpus); give a config whose model writes them, e.g. config/small-generate.yaml", path)
+	}
+	dir, err := os.MkdirTemp("", "emotion-probes-bench-stage-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Output.Dir = dir
+	cfg.Generation.BatchSize = slots
+	cfg.Emotions = cfg.Emotions[:min(len(cfg.Emotions), max(1, pairs/max(1, len(cfg.Topics))))]
+	cfg.Topics = cfg.Topics[:min(len(cfg.Topics), max(1, pairs/len(cfg.Emotions)))]
+	eng := &countingEngine{Model: m}
+	start := time.Now()
+	if _, err := stories.Run(ctx, eng, cfg, generate.Options{ModelID: "bench", Progress: progress.Options{Quiet: true}}); err != nil {
+		return nil, err
+	}
+	return &bench.StageFigures{Config: fmt.Sprintf("%s (%d emotions x %d topics)", path, len(cfg.Emotions), len(cfg.Topics)),
+		Slots: slots, Completions: eng.completions, NewTokens: eng.tokens, Seconds: time.Since(start).Seconds()}, nil
+}
+
+// countingEngine counts what the model generates for a stage.
+type countingEngine struct {
+	*lm.Model
+	completions, tokens int
+}
+
+func (c *countingEngine) Stream(ctx context.Context, next func() (lm.Request, bool), done func(lm.Request, lm.Completion) error, opts lm.GenerateOptions) error {
+	return c.Model.Stream(ctx, next, func(r lm.Request, out lm.Completion) error {
+		c.completions++
+		c.tokens += len(out.Tokens)
+		return done(r, out)
+	}, opts)
 }
 
 // benchFlags are the flags bench and bench-quantize share: the model, the extraction benchmark

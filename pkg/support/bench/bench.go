@@ -30,6 +30,7 @@ type EngineFigures struct {
 	PhasePeakMB   map[string]float64 `json:"phase_peak_rss_mb"` // each phase's own: "extract", "1", "8", ...
 	SgemmGFLOPS   float64            `json:"sgemm_gflops"`
 	ExtractGFLOPS float64            `json:"-"`
+	Note          string             `json:"-"` // how the tool's figures were taken, printed under the table
 }
 
 // Median runs fn reps times and returns the median of its wall times, in seconds.
@@ -90,67 +91,98 @@ func machine(command, model string) string {
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), command, model, runtime.NumCPU(), avg)
 }
 
-// EngineSection is the engine section of BENCHMARKS.md: g (ours) beside r (the reference; nil when not run).
-func EngineSection(g EngineFigures, r *EngineFigures, batches []int, texts, textTokens, layer, newTokens, reps int, model string) string {
+// EngineSection is the engine section of BENCHMARKS.md: g (ours) beside each reference tool run on the same
+// work in the same sitting (transformers, llama.cpp; none when not run), with the ratio of ours to the best
+// of them on each row. stage, when not nil, adds the story stage's rate (see StageFigures).
+func EngineSection(g EngineFigures, refs []EngineFigures, stage *StageFigures, batches []int, texts, textTokens, layer, newTokens, reps int, model string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Engine: %s\n\n%s", g.Tool, machine("emotion-probes bench", model))
 	fmt.Fprintf(&b, "Medians of %d runs. Extraction: %d texts of %d tokens through layer %d, batches of 8. Generation: %d new\n"+
 		"tokens per sequence (temperature 0.8, top-p 0.95, top-k 64), prompt of 20 tokens.\n\n", reps, texts, textTokens, layer, newTokens)
-	refCol := func(v float64) string {
-		if r == nil {
-			return "not run"
-		}
-		return fmt.Sprintf("%.1f", v)
+	if len(refs) == 0 {
+		refs = []EngineFigures{{Tool: "transformers (not run: pass --python)"}}
 	}
-	refMB := func(v float64) string {
-		if r == nil || v == 0 {
+	b.WriteString("| | " + g.Tool)
+	for _, r := range refs {
+		b.WriteString(" | " + r.Tool)
+	}
+	b.WriteString(" | ours / best other | peak MB, ours")
+	for range refs {
+		b.WriteString(" | peak MB")
+	}
+	b.WriteString(" |\n|---|---|" + strings.Repeat("---|", 2*len(refs)+2) + "\n")
+	num := func(v float64, format string) string {
+		if v == 0 {
 			return "-"
 		}
-		return fmt.Sprintf("%.0f", v)
+		return fmt.Sprintf(format, v)
 	}
-	ratio := func(a, v float64) string {
-		if r == nil || v == 0 {
-			return "-"
+	// row writes one line; of gives a tool's figure, phase names its peak memory ("" for none).
+	row := func(label string, of func(EngineFigures) float64, phase string, lowerIsBetter bool) {
+		ours := of(g)
+		best := 0.0
+		fmt.Fprintf(&b, "| %s | %s", label, num(ours, "%.1f"))
+		for _, r := range refs {
+			v := of(r)
+			fmt.Fprintf(&b, " | %s", num(v, "%.1f"))
+			if v > 0 && (best == 0 || (v > best) != lowerIsBetter) {
+				best = v
+			}
 		}
-		return fmt.Sprintf("%.2fx", a/v)
-	}
-	refTool := "transformers (not run: pass --python)"
-	if r != nil {
-		refTool = r.Tool
-	}
-	fmt.Fprintf(&b, "| | %s | %s | ratio | peak MB, ours | peak MB, reference |\n|---|---|---|---|---|---|\n", g.Tool, refTool)
-	var rv, rp float64
-	row := func(label, phase string, v float64) {
-		if r != nil {
-			rp = r.PhasePeakMB[phase]
+		ratio := "-"
+		if best > 0 && ours > 0 {
+			ratio = fmt.Sprintf("%.2fx", ours/best)
 		}
-		fmt.Fprintf(&b, "| %s | %.1f | %s | %s | %.0f | %s |\n", label, v, refCol(rv), ratio(v, rv), g.PhasePeakMB[phase], refMB(rp))
+		fmt.Fprintf(&b, " | %s | %s", ratio, num(g.PhasePeakMB[phase], "%.0f"))
+		for _, r := range refs {
+			fmt.Fprintf(&b, " | %s", num(r.PhasePeakMB[phase], "%.0f"))
+		}
+		b.WriteString(" |\n")
 	}
-	if r != nil {
-		rv = r.Extract
-	}
-	row("extraction, tokens/s", "extract", g.Extract)
+	row("extraction, tokens/s", func(f EngineFigures) float64 { return f.Extract }, "extract", false)
 	for _, bs := range batches {
 		k := strconv.Itoa(bs)
-		if r != nil {
-			rv = r.Generate[k]
-		}
-		row(fmt.Sprintf("generation at batch %d, new tokens/s", bs), k, g.Generate[k])
+		row(fmt.Sprintf("generation at batch %d, new tokens/s", bs), func(f EngineFigures) float64 { return f.Generate[k] }, k, false)
 	}
-	if r != nil {
-		rv = r.PeakRSSMB
-	}
-	fmt.Fprintf(&b, "| peak resident memory of the whole run, MB | %.0f | %s | %s | | |\n", g.PeakRSSMB, refCol(rv), ratio(g.PeakRSSMB, rv))
+	row("peak resident memory of the whole run, MB", func(f EngineFigures) float64 { return f.PeakRSSMB }, "", true)
 	b.WriteString("\n*Peak MB* is each phase's peak resident set, VmHWM restarted from the current resident set before it (rows\n" +
 		"run in order in one process, so a row still holds what the rows above left: their compiled programs, and\n" +
-		"memory freed but kept by the allocator). The last row is the whole run's peak, loading included.\n")
+		"memory freed but kept by the allocator). The last row is the whole run's peak, loading included. For the\n" +
+		"memory row the best other is the smallest.\n")
+	for _, r := range refs {
+		if r.Note != "" {
+			fmt.Fprintf(&b, "\n%s: %s\n", r.Tool, r.Note)
+		}
+	}
 	fmt.Fprintf(&b, "\nExtraction does about %.1f GFLOP/s of matrix work", g.ExtractGFLOPS)
-	if r != nil && r.SgemmGFLOPS > 0 {
-		fmt.Fprintf(&b, ", %.0f%% of this machine's float32 peak as numpy's sgemm measured it in the same run (%.0f GFLOP/s)", 100*g.ExtractGFLOPS/r.SgemmGFLOPS, r.SgemmGFLOPS)
+	for _, r := range refs {
+		if r.SgemmGFLOPS > 0 {
+			fmt.Fprintf(&b, ", %.0f%% of this machine's float32 peak as numpy's sgemm measured it in the same run (%.0f GFLOP/s)", 100*g.ExtractGFLOPS/r.SgemmGFLOPS, r.SgemmGFLOPS)
+		}
 	}
 	b.WriteString(".\n")
+	if stage != nil {
+		best := g.Generate[strconv.Itoa(stage.Slots)]
+		fmt.Fprintf(&b, "\nThe story stage (step 1, continuous batching) on %s: %d completions, %d new tokens in %.0f s, "+
+			"**%.1f new tokens/s** with %d slots", stage.Config, stage.Completions, stage.NewTokens, stage.Seconds, stage.Rate(), stage.Slots)
+		if best > 0 {
+			fmt.Fprintf(&b, ", %.0f%% of the engine's rate at batch %d above", 100*stage.Rate()/best, stage.Slots)
+		}
+		b.WriteString(" (one run; its prompts, stop tokens and sampling are the config's).\n")
+	}
 	return b.String()
 }
+
+// StageFigures are one run of the story stage in `emotion-probes bench --stage-config`.
+type StageFigures struct {
+	Config                 string // the config file, and how many pairs of it ran
+	Slots                  int
+	Completions, NewTokens int
+	Seconds                float64
+}
+
+// Rate is new tokens per second.
+func (s StageFigures) Rate() float64 { return float64(s.NewTokens) / s.Seconds }
 
 // ReplaceSection rewrites the part of path between <!-- NAME:begin --> and <!-- NAME:end -->
 // (appending it when absent), so each bench command owns its own section.
