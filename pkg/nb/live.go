@@ -23,6 +23,11 @@ import (
 // front-end 3 s to open its WebSocket the first time a cell uses widgets; the rest is for a busy browser.
 var LiveTimeout = 10 * time.Second
 
+// WidgetTimeout is how long a cell waits for its widgets to be built, after the handshake succeeded. GoNB's
+// Button, Select and Slider wait in Done for their first value from the page; should the page have lost
+// its connection in between, they would wait forever. The cell then shows its static example instead.
+var WidgetTimeout = time.Minute
+
 // LiveIdle ends an interactive cell that has had no input for this long, keeping its last result: a
 // forgotten cell would otherwise hold the kernel, and every cell queued behind it, indefinitely.
 var LiveIdle = 15 * time.Minute
@@ -53,8 +58,29 @@ func LiveFrontEnd() (ok bool, why string) {
 }
 
 // handshake sends JavaScript that answers on a fresh address once GoNB's comms object (gonb_comm) is in
-// the page, and waits up to timeout for the answer.
+// the page, and waits up to timeout for the answer, in attempts of handshakeAttempt.
+//
+// Why attempts: subscribing to an address makes GoNB put gonb_comm into the page if it is not there, and
+// gonb_comm gives the kernel 500 ms to acknowledge its opening before it closes itself for good. On a
+// loaded machine that deadline is missed now and then, and the page is left without gonb_comm. The next
+// subscription, more than a second later, makes GoNB notice (its heartbeat goes unanswered) and install
+// gonb_comm again: so each attempt subscribes to an address of its own.
 func handshake(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		wait := min(handshakeAttempt, time.Until(deadline))
+		if wait <= 0 {
+			return false
+		}
+		if handshakeOnce(wait) {
+			return true
+		}
+	}
+}
+
+var handshakeAttempt = 3 * time.Second
+
+func handshakeOnce(wait time.Duration) bool {
 	addr := "/emotion-probes/live/" + gonbui.UniqueId()
 	got := make(chan struct{}, 1)
 	id := comms.Subscribe(addr, func(string, string) {
@@ -64,12 +90,27 @@ func handshake(timeout time.Duration) bool {
 		}
 	})
 	defer comms.Unsubscribe(id)
-	deadline := time.After(timeout)
-	dom.TransientJavascript(handshakeJS(addr, timeout))
+	dom.TransientJavascript(handshakeJS(addr, wait))
 	select {
 	case <-got:
 		return true
-	case <-deadline:
+	case <-time.After(wait):
+		return false
+	}
+}
+
+// connect runs build, which makes a cell's widgets, and reports whether it finished within WidgetTimeout
+// (see there). When it did not, build is left blocked; the cell's program ends soon after anyway.
+func connect(build func()) bool {
+	done := make(chan struct{})
+	go func() {
+		build()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(WidgetTimeout):
 		return false
 	}
 }

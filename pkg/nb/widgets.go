@@ -42,10 +42,18 @@ func ScoreBox(cfg *config.Config, example string) {
 	uid := gonbui.UniqueId()
 	ui, result := "ep-scorebox-ui-"+uid, "ep-scorebox-result-"+uid // display ids of the two transient outputs
 	root, input, addr := "ep-scorebox-"+uid, "ep-scorebox-input-"+uid, "/emotion-probes/score/"+uid
-	texts := comms.Listen[string](addr).LatestOnly() // before the page can send
-	gonbui.UpdateHTML(ui, scoreBoxHTML(root, input, example))
-	done := widgets.Button("Done").AppendTo(root).Done().Listen()
-	dom.TransientJavascript(scoreBoxJS(input, addr))
+	var texts *comms.AddressChan[string]
+	var done *comms.AddressChan[int]
+	if !connect(func() {
+		texts = comms.Listen[string](addr).LatestOnly() // before the page can send
+		gonbui.UpdateHTML(ui, scoreBoxHTML(root, input, example))
+		done = widgets.Button("Done").AppendTo(root).Done().Listen()
+		dom.TransientJavascript(scoreBoxJS(input, addr))
+	}) {
+		gonbui.UpdateHTML(ui, "")
+		HTML(staticNote("the text box colours the tokens of whatever you type", widgetsLost()) + sc.resultHTML(example, 0))
+		return
+	}
 
 	n, last := 0, ""
 	show := func(text string) {
@@ -115,12 +123,13 @@ func scoreBoxHTML(root, input, example string) string {
 // scoreBoxJS sends the text box's text to addr a quarter of a second after the last keystroke.
 func scoreBoxJS(input, addr string) string {
 	return fmt.Sprintf(`(() => {
-  const box = document.getElementById(%s), comm = globalThis.gonb_comm;
-  if (!box || !comm) { console.error("emotion-probes: the score box cannot reach GoNB"); return; }
+  const box = document.getElementById(%s);
+  if (!box) return;
   let timer = null;
+  // globalThis.gonb_comm when sending, not now: GoNB replaces it when it reconnects.
   box.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => comm.send(%s, box.value), 250);
+    timer = setTimeout(() => globalThis.gonb_comm?.send(%s, box.value), 250);
   });
 })();`, jsString(input), jsString(addr))
 }
@@ -143,14 +152,23 @@ func SteerPlayground(cfg *config.Config, prompt, emotion string, alpha float64) 
 	uid := gonbui.UniqueId()
 	ui, result, root := "ep-steer-ui-"+uid, "ep-steer-result-"+uid, "ep-steer-"+uid
 	sliderID, labelID := "ep-steer-alpha-"+uid, "ep-steer-alpha-label-"+uid
-	gonbui.UpdateHTML(ui, fmt.Sprintf(`<div id="%s" class="ep-steer" style="font:13px sans-serif;display:flex;gap:8px;align-items:center">`+
-		`<span>steer toward</span></div>`, root))
-	sel := widgets.Select(st.set.Emotions).SetDefault(k).WithHtmlId("ep-steer-emotion-" + uid).AppendTo(root).Done()
-	dom.Append(root, `<span>strength &alpha;</span>`)
-	slider := widgets.Slider(-100, 100, a).WithHtmlId(sliderID).AppendTo(root).Done()
-	dom.Append(root, fmt.Sprintf(`<span id="%s" style="font-family:monospace;min-width:3.5em">%+.2f</span>`, labelID, float64(a)/100))
-	done := widgets.Button("Done").AppendTo(root).Done().Listen()
-	dom.TransientJavascript(steerJS(sliderID, labelID, "ep-steer-emotion-"+uid, slider.Address()))
+	var sel *widgets.SelectBuilder
+	var slider *widgets.SliderBuilder
+	var done *comms.AddressChan[int]
+	if !connect(func() {
+		gonbui.UpdateHTML(ui, fmt.Sprintf(`<div id="%s" class="ep-steer" style="font:13px sans-serif;display:flex;gap:8px;align-items:center">`+
+			`<span>steer toward</span></div>`, root))
+		sel = widgets.Select(st.set.Emotions).SetDefault(k).WithHtmlId("ep-steer-emotion-" + uid).AppendTo(root).Done()
+		dom.Append(root, `<span>strength &alpha;</span>`)
+		slider = widgets.Slider(-100, 100, a).WithHtmlId(sliderID).AppendTo(root).Done()
+		dom.Append(root, fmt.Sprintf(`<span id="%s" style="font-family:monospace;min-width:3.5em">%+.2f</span>`, labelID, float64(a)/100))
+		done = widgets.Button("Done").AppendTo(root).Done().Listen()
+		dom.TransientJavascript(steerJS(sliderID, labelID, "ep-steer-emotion-"+uid, slider.Address()))
+	}) {
+		gonbui.UpdateHTML(ui, "")
+		HTML(staticNote("the menu and the slider regenerate the steered continuation", widgetsLost()) + st.resultHTML(k, a, 0))
+		return
+	}
 
 	// The menu and the slider send separately; what is regenerated is the latest pair.
 	type knobs struct{ emotion, alpha int }
@@ -309,6 +327,11 @@ func SteerHTML(r Steered) string {
 	col(fmt.Sprintf("steered toward %s, &alpha; = %+.2f", html.EscapeString(r.Emotion), r.Alpha), r.Color, "ep-steer-steered", r.Steered)
 	b.WriteString(`</div></div>`)
 	return b.String()
+}
+
+// widgetsLost says why a cell shows its static example after the handshake succeeded.
+func widgetsLost() string {
+	return fmt.Sprintf("the widgets did not connect within %s (run the cell again)", WidgetTimeout)
 }
 
 func errorHTML(err error) string {
