@@ -89,11 +89,13 @@ async function runCell(page, marker, ms) {
   return cell;
 }
 
-// failed throws Step when the cell shows an error (a compile error, a panic): no use waiting for widgets.
-// GoNB writes both to stderr, and an error output where the kernel reports one.
+// failed throws Step when the cell shows an error (a compile error, a panic; GoNB writes both to stderr)
+// or its static example (it found no live front-end): no use waiting for widgets then.
 async function failed(cell) {
   const err = await cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").allInnerTexts();
   if (err.some((t) => /panic|cell failed|\berror\b/i.test(t))) throw new Step(`the cell failed: ${short(err.join(" "), 400)}`);
+  const note = cell.locator(".ep-static-note");
+  if ((await note.count()) > 0) throw new Step(`the cell fell back to its static example: ${short(await note.first().innerText(), 300)}`);
   return false;
 }
 
@@ -104,7 +106,7 @@ async function result(cell) {
   return r.first().evaluate((el) => ({
     n: Number(el.dataset.n), text: el.dataset.text, emotion: el.dataset.emotion, alpha: el.dataset.alpha,
     html: el.innerHTML,
-    coloured: [...el.querySelectorAll("span[style*='background']")].map((s) => s.textContent),
+    coloured: [...el.querySelectorAll("span[title][style*='background']")].map((s) => s.textContent),
     steered: el.querySelector(".ep-steer-steered")?.textContent ?? null,
     error: el.textContent.includes("error:") ? el.textContent : null,
   }));
