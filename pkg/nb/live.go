@@ -160,7 +160,7 @@ func liveLoop[T any](ctx context.Context, idle time.Duration, done <-chan int, v
 // staticNote is the line over the static example an interactive cell shows instead of its widgets.
 func staticNote(what, why string) string {
 	return fmt.Sprintf(`<div class="ep-static-note" style="font:12px sans-serif;color:#666;margin:4px 0">`+
-		`Static example: %s in a live notebook (JupyterLab or Notebook, kernel running); here %s.</div>`,
+		`Static example. In a live notebook (JupyterLab or Notebook, kernel running) %s; here %s.</div>`,
 		html.EscapeString(what), html.EscapeString(why))
 }
 

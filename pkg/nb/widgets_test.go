@@ -117,7 +117,7 @@ func TestSteerHTML(t *testing.T) {
 
 func TestStaticNote(t *testing.T) {
 	got := staticNote("the box <colours>", "no front-end answered within 10s")
-	want := "Static example: the box &lt;colours&gt; in a live notebook (JupyterLab or Notebook, kernel running); here no front-end answered within 10s."
+	want := "Static example. In a live notebook (JupyterLab or Notebook, kernel running) the box &lt;colours&gt;; here no front-end answered within 10s."
 	if !strings.Contains(got, want) || !strings.Contains(got, `class="ep-static-note"`) {
 		t.Errorf("got\n%s\nwant it to contain\n%s", got, want)
 	}
