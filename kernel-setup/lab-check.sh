@@ -32,7 +32,8 @@
 # nbconvert runs without $EMOTION_PROBES_HEADLESS, unlike `emotion-probes notebooks run`: there the
 # interactive cells must find out by themselves that no browser is there (their handshake times out,
 # about 15 s each) and show their static example, which check_executed.py looks for. The two runners
-# thus cover both ways a cell decides. JupyterLab must not have it either, or step 5 sees no widgets.
+# thus cover both ways a cell decides (the price: GoNB leaves the script it sent to connect the page in
+# those cells' outputs). JupyterLab must not have it either, or step 5 sees no widgets.
 #
 # `make test-lab` runs it. After `emotion-probes notebooks run --config config/tiny.yaml` (as
 # `make test` does) every stage's output is on disk and the notebooks only read it back: nbconvert then
