@@ -76,15 +76,35 @@ async function until(what, ms, fn, everyMs = 250) {
   }
 }
 
-// runCell selects the code cell whose source contains marker and runs it with Shift+Enter.
+// kernelReady waits until the notebook's session has its kernel: a cell run before that is dropped
+// (JupyterLab neither runs nor queues it). The status bar then names the kernel ("Go (gonb, ...) | Idle",
+// or "| Unknown" until GoNB's first status message) instead of "No Kernel" or "Initializing".
+async function kernelReady(page, ms) {
+  const status = async () => (await page.locator(".jp-StatusBar-Widget").allInnerTexts()).join(" ");
+  await until("the notebook's kernel to start (status bar)", ms, async () => {
+    const s = await status();
+    return /\|\s*(Idle|Unknown|Busy)\b/.test(s) && !/No Kernel|Initializing|Starting|Connecting/.test(s);
+  });
+  log(`kernel up: ${short((await status()).replace(/\s+/g, " "), 60)}`);
+}
+
+// runCell selects the code cell whose source contains marker and runs it with Shift+Enter, until its
+// prompt shows that it is queued or running ("[*]") or ran ("[1]"): a run JupyterLab dropped is tried again.
 async function runCell(page, marker, ms) {
   const cell = page.locator(".jp-Notebook .jp-CodeCell").filter({ hasText: marker }).first();
   await cell.waitFor({ state: "attached", timeout: ms }).catch(() => {
     throw new Step(`no code cell containing ${marker}`);
   });
-  await cell.scrollIntoViewIfNeeded();
-  await cell.locator(".jp-InputPrompt").first().click();
-  await page.keyboard.press("Shift+Enter");
+  const prompt = cell.locator(".jp-InputPrompt").first();
+  for (let attempt = 1; ; attempt++) {
+    await cell.scrollIntoViewIfNeeded();
+    await prompt.click();
+    await page.keyboard.press("Shift+Enter");
+    const started = await until("", 20_000, async () => /\[(\*|\d+)\]/.test(await prompt.innerText())).catch(() => false);
+    if (started) break;
+    if (attempt === 5) throw new Step(`the cell with ${marker} did not start after ${attempt} runs (its prompt: ${await prompt.innerText()})`);
+    log(`the cell with ${marker} did not start; running it again`);
+  }
   log(`ran the cell with ${marker}`);
   return cell;
 }
@@ -222,9 +242,12 @@ async function main() {
   try {
     const url = `${opts.url}/lab/tree/${name.split("/").map(encodeURIComponent).join("/")}?reset&token=${encodeURIComponent(opts.token)}`;
     console.log(`${name}: the interactive cells, with a live kernel`);
-    await page.goto(url, { waitUntil: "domcontentloaded", timeout: opts.timeout * 1000 });
-    await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first().waitFor({ state: "visible", timeout: opts.timeout * 1000 });
-    for (const [what, fn] of [["score box", scoreBox], ["steering", steer]]) {
+    const open = async () => {
+      await page.goto(url, { waitUntil: "domcontentloaded", timeout: opts.timeout * 1000 });
+      await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first().waitFor({ state: "visible", timeout: opts.timeout * 1000 });
+      await kernelReady(page, opts.timeout * 1000);
+    };
+    for (const [what, fn] of [["opening the notebook", open], ["score box", scoreBox], ["steering", steer]]) {
       const t0 = Date.now();
       try {
         await fn(page, opts);
