@@ -32,8 +32,8 @@ func runNotebooks(ctx context.Context, args []string) error {
 	fs := newFlags("notebooks", "Runs notebooks/NN-*.ipynb in order, each in a fresh GoNB kernel driven over the Jupyter protocol\n"+
 		"(no Python needed), stops at the first failing cell, and writes the executed notebooks (with their\n"+
 		"figures) to --out; --report then writes <out>/report.html, the whole run on one page. The config\n"+
-		"reaches the notebooks as $EMOTION_PROBES_CONFIG. Install the kernel first: kernel-setup/setup.sh\n"+
-		"(or make setup).")
+		"reaches the notebooks as $EMOTION_PROBES_CONFIG, and $EMOTION_PROBES_HEADLESS=1 tells the interactive\n"+
+		"cells to show a static example. Install the kernel first: kernel-setup/setup.sh (or make setup).")
 	cfgPath := fs.String("config", "config/small.yaml", "config the notebooks run on")
 	dir := fs.String("notebooks", "notebooks", "folder holding NN-name.ipynb notebooks")
 	from := fs.String("from", "", "start at notebook NN (e.g. 03)")
@@ -83,7 +83,8 @@ func runNotebooks(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s; executed notebooks go to %s\n", len(selected), *cfgPath, *out)
 	err = jupyter.Run(ctx, jupyter.Options{
 		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html,
-		Env:      map[string]string{env.Config: absCfg, env.Root: root},
+		// Headless: no browser answers the interactive cells' widgets; they show a static example (package nb).
+		Env:      map[string]string{env.Config: absCfg, env.Root: root, env.Headless: "1"},
 		Progress: os.Stderr,
 	})
 	if err != nil {

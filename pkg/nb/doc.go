@@ -24,6 +24,15 @@
 // failed, GoNB shows the panic as the cell's error, and the headless runner (package jupyter) stops there
 // and reports the notebook and cell. Library code returns errors instead.
 //
+// # Interactive cells
+//
+// ScoreBox (a text box whose tokens are coloured by emotion as you type) and SteerPlayground (an emotion
+// menu and a strength slider that regenerate a steered continuation) are built on GoNB's widgets
+// (gonbui/widgets, gonbui/comms): HTML and JavaScript in the cell's output that talk to the cell's program
+// while it runs, until Done is pressed. They need a live front-end; LiveFrontEnd decides, from
+// $EMOTION_PROBES_HEADLESS (set by the headless runners) or else a handshake with a timeout, and headless
+// they show a static example. Either way the notebook keeps one static result.
+//
 // # Outside a notebook
 //
 // The display functions call gonbui, whose functions do nothing outside GoNB, so the helpers can be called

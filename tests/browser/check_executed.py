@@ -21,7 +21,8 @@ import nbformat
 # are of outputs: "png" <img src="data:image/png"> (a figure's static image), "iframe" <iframe srcdoc>
 # (an interactive go-echarts chart), "html" any text/html output (tables, progress bars, figures),
 # "markdown" text/markdown outputs. Raise them when a notebook gains a figure; lower them only when one
-# is removed on purpose.
+# is removed on purpose. "static" counts the static examples the interactive cells show when no browser
+# answers them (class="ep-static-note"): nbconvert must get them, not a cell waiting for widgets.
 EXPECTED = {
     "00": {"html": 2},  # the model card and the tokenizer view
     "01": {"html": 3},  # progress, a sample table, counts
@@ -30,7 +31,7 @@ EXPECTED = {
     "04": {"html": 2, "png": 2},  # the vectors' figures
     "05": {"html": 3, "png": 2, "iframe": 2, "markdown": 1},  # cosine heatmap, PCA scatter, summary
     "06": {"html": 1},  # the logit-lens table
-    "07": {"html": 2, "png": 1},  # held-out accuracy and the validation figures
+    "07": {"html": 4, "png": 1, "static": 2},  # held-out accuracy, the validation figures; the interactive cells, static
 }
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -46,7 +47,7 @@ def check(path: Path) -> list[str]:
     except Exception as e:  # nbformat raises several kinds: unreadable, not JSON, invalid
         return [f"not a valid notebook: {e}"]
     problems = []
-    counts = {"html": 0, "png": 0, "iframe": 0, "markdown": 0}
+    counts = {"html": 0, "png": 0, "iframe": 0, "markdown": 0, "static": 0}
     for index, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -69,6 +70,7 @@ def check(path: Path) -> list[str]:
             html = "".join(html) if isinstance(html, list) else html
             counts["html"] += 1
             counts["iframe"] += len(IFRAME.findall(html))
+            counts["static"] += html.count('class="ep-static-note"')
             for head in IMG_PNG.findall(html):
                 counts["png"] += 1
                 if not base64.b64decode(head[: len(head) // 4 * 4]).startswith(PNG_SIGNATURE):

@@ -22,6 +22,10 @@ const (
 	Cache = "EMOTION_PROBES_CACHE"
 	// XLADir is a folder holding XLA's CPU PJRT plugin (default: .cache/xla of the repository).
 	XLADir = "EMOTION_PROBES_XLA_DIR"
+	// Headless, set to 1 (as `emotion-probes notebooks run` does for its kernels), tells the interactive
+	// cells of package nb that no browser will answer their widgets: they show a static example at once
+	// instead of waiting for a front-end's handshake (nb.LiveFrontEnd).
+	Headless = "EMOTION_PROBES_HEADLESS"
 	// NumShards is a sharded run's number of shards, where the scheduler's own count cannot be trusted (a
 	// partial Slurm resubmission) or does not exist (a Kubernetes Indexed Job).
 	NumShards = "EMOTION_PROBES_NUM_SHARDS"
