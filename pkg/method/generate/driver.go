@@ -31,6 +31,16 @@ type Job interface {
 	Take(c lm.Completion) error
 }
 
+// Speculator is a Job that can use completions beyond those it is sure to need: when no job needs a
+// request and slots are free, Drive asks the first job with Spare() > 0 for one more. The job must take
+// its completions in order and ignore those that come after it has its texts, and count as made only the
+// attempts it took, so that its result stays that of the attempts 0, 1, 2, ... it needed.
+type Speculator interface {
+	Job
+	// Spare is how many more requests the job may make beyond Pending (at most its attempts left).
+	Spare() int
+}
+
 // DriveOptions controls Drive.
 type DriveOptions struct {
 	Generate lm.GenerateOptions // sampling, MaxNewTokens, StopTokens and BatchSize (the engine's slots)
@@ -54,10 +64,11 @@ func Drive(ctx context.Context, eng Engine, jobs []Job, opts DriveOptions) error
 		failure error      // from a job's Request, which next cannot return
 	)
 	next := func() (lm.Request, bool) {
-		for _, t := range active {
-			if t.finished || t.Pending() == 0 {
-				continue
-			}
+		t := pick(active, func(t *tracked) bool { return t.Pending() > 0 })
+		if t == nil { // no request is needed now: keep the free slots busy with likely ones
+			t = spare(active)
+		}
+		if t != nil {
 			p, s, err := t.Request()
 			if err != nil {
 				failure = err
@@ -112,6 +123,28 @@ func Drive(ctx context.Context, eng Engine, jobs []Job, opts DriveOptions) error
 		return fmt.Errorf("generating: the engine stopped with %d units unfinished", len(active))
 	}
 	return nil
+}
+
+// pick returns the first unfinished job that wants, or nil.
+func pick(active []*tracked, wants func(*tracked) bool) *tracked {
+	for _, t := range active {
+		if !t.finished && wants(t) {
+			return t
+		}
+	}
+	return nil
+}
+
+// spare returns the unfinished Speculator with spare requests and the fewest in flight (the first of
+// those), so that likely requests are spread over the units; nil if there is none.
+func spare(active []*tracked) *tracked {
+	var best *tracked
+	for _, t := range active {
+		if s, ok := t.Job.(Speculator); ok && !t.finished && s.Spare() > 0 && (best == nil || len(t.asked) < len(best.asked)) {
+			best = t
+		}
+	}
+	return best
 }
 
 // tracked is a job with its requests in flight: their IDs in request order, and the completions that came

@@ -152,6 +152,7 @@ type storyJob struct {
 	checker *Checker
 	prompts [2][]int // by Person, tokenized on first use
 	queue   []int    // attempt indices requested and not yet taken
+	asked   int      // attempts requested; unit.Attempts counts those taken
 	onKeep  func()
 }
 
@@ -181,7 +182,16 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // Pending counts the completions in flight as if each were kept.
 func (j *storyJob) Pending() int {
 	need := j.unit.Requested - len(j.unit.Kept)
-	return max(0, min(ceilDiv(need, j.perComp)-len(j.queue), j.budget-j.unit.Attempts))
+	return max(0, min(ceilDiv(need, j.perComp)-len(j.queue), j.budget-j.asked))
+}
+
+// Spare is the attempts left while the unit still lacks stories: likely to be needed, since most
+// completions of a small model are refused (see generate.Speculator).
+func (j *storyJob) Spare() int {
+	if len(j.unit.Kept) >= j.unit.Requested {
+		return 0
+	}
+	return j.budget - j.asked
 }
 
 func (j *storyJob) person(attempt int) Person {
@@ -192,8 +202,8 @@ func (j *storyJob) person(attempt int) Person {
 }
 
 func (j *storyJob) Request() ([]int, uint64, error) {
-	a := j.unit.Attempts
-	j.unit.Attempts++
+	a := j.asked
+	j.asked++
 	j.queue = append(j.queue, a)
 	p := j.person(a)
 	if j.prompts[p] == nil {
@@ -206,9 +216,15 @@ func (j *storyJob) Request() ([]int, uint64, error) {
 	return j.prompts[p], generate.Seed(j.unit.Seed, StageName, []string{j.unit.Emotion, j.unit.Topic}, a), nil
 }
 
+// Take judges the completion of attempt a, the oldest in flight. Once the unit has its stories, the
+// attempts still in flight were spare ones: they are not counted, so the unit is the same as without them.
 func (j *storyJob) Take(c lm.Completion) error {
 	a := j.queue[0]
 	j.queue = j.queue[1:]
+	if len(j.unit.Kept) >= j.unit.Requested {
+		return nil
+	}
+	j.unit.Attempts = a + 1
 	pieces := Split(j.eng.Text(c.Tokens), c.Stopped)
 	if len(pieces) == 0 {
 		j.unit.Rejected = append(j.unit.Rejected, Reject{Reason: generate.Empty, Attempt: a})
