@@ -132,11 +132,42 @@ func (k *Kernel) Execute(ctx context.Context, code string, timeout time.Duration
 			return ex, ctx.Err()
 		}
 	}
+	c.settle(k, req.Header.MsgID)
 	if ex.TimedOut {
 		c.timeout(timeout)
 	}
 	ex.Duration = time.Since(start)
 	return ex, nil
+}
+
+// lateQuiet and lateMax bound how long Execute keeps listening after the cell's idle status: GoNB
+// forwards what the cell's program displays from a pipe, and on a busy machine that can reach iopub after
+// the kernel has said idle. A message of the cell that comes later than this is lost, as in a front end
+// that has moved on.
+var lateQuiet, lateMax = 500 * time.Millisecond, 3 * time.Second
+
+// settle applies the cell's messages that arrive after its idle status, until none has come for lateQuiet
+// (at most lateMax).
+func (c *collector) settle(k *Kernel, parent string) {
+	deadline := time.After(lateMax)
+	quiet := time.NewTimer(lateQuiet)
+	defer quiet.Stop()
+	for {
+		select {
+		case m := <-k.iopubIn:
+			if m.ParentHeader.MsgID != parent || m.Header.MsgType == "status" {
+				continue
+			}
+			c.add(m)
+			quiet.Reset(lateQuiet)
+		case <-quiet.C:
+			return
+		case <-deadline:
+			return
+		case <-k.exited:
+			return
+		}
+	}
 }
 
 // collector turns iopub messages into nbformat outputs, as a Jupyter front end does.
