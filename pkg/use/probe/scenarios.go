@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -92,9 +94,19 @@ func loadScenarioFile(path string) (*scenarioFile, error) {
 func parseScenarioFile(path string, data []byte) (*scenarioFile, error) {
 	f, err := parseScenarios(data)
 	if err != nil {
+		// yaml.v3 places an empty document ("---") on the line after the file's last.
+		var le *lineError
+		if errors.As(err, &le) {
+			le.line = min(le.line, yamlLines(data))
+		}
 		return nil, fmt.Errorf("probe: %s:%w", path, err)
 	}
 	return f, nil
+}
+
+// yamlLines counts data's lines as YAML does: "\r\n", "\n" and a lone "\r" each end one.
+func yamlLines(data []byte) int {
+	return bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) - bytes.Count(data, []byte("\r\n")) + 1
 }
 
 // lineError is an error at a line of the file; its text starts with the line number, after the path.
