@@ -319,8 +319,8 @@ func (x *run) readUnits(st *checkpoint.Stage, label, kind string, names []string
 			units++
 		}
 	}
-	if err := dropComplete(st, units); err != nil {
-		return err
+	if err := dropComplete(st, units); err != nil || units == 0 {
+		return err // nothing pending: not even the tokenizing that sizes the chunks
 	}
 	bar := progress.New(label, total, withUnit(x.opts.Progress, "texts"))
 	defer bar.Done()
