@@ -224,21 +224,17 @@ func addBenchFlags(fs *flag.FlagSet, texts int, section string) benchFlags {
 }
 
 // extraction is the extraction benchmark's work: texts of textTokens tokens (benchText, each with
-// its own number in front) read through layer, in batches of 8; tools/reference/bench_transformers.py
-// does the same.
+// its own number in front) read through layer by lm.Read, in passes of 8 texts whatever their length,
+// because tools/reference/bench_transformers.py reads batches of 8 and the figures are compared.
 func extraction(m *lm.Model, texts, textTokens, layer int) func() error {
 	var ids [][]int
 	for i := range texts {
 		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
 		ids = append(ids, t[:min(textTokens, len(t))])
 	}
+	eight := lm.Packing{BatchTokens: 8 * lm.ReadLength(textTokens), MaxRows: 8}
 	return func() error {
-		for i := 0; i < len(ids); i += 8 {
-			if _, err := m.HiddenStates(ids[i:min(i+8, len(ids))], []int{layer}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return lm.Read(context.Background(), m, ids, []int{layer}, eight, func(int, lm.TextStates) error { return nil })
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
+	"github.com/emotion-probes/emotion-probes/pkg/method/activations"
 	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/drawing"
@@ -117,8 +118,9 @@ func runScore(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Close()
-	opts := probe.Options{Center: c, At: probe.At(*at), TokenOffset: in.cfg.Extraction.TokenOffset}
-	scores, err := probe.ScoreTexts(m.Model, in.set, texts, opts, in.cfg.Extraction.BatchSize)
+	opts := probe.Options{Center: c, At: probe.At(*at), TokenOffset: in.cfg.Extraction.TokenOffset,
+		Packing: activations.Packing(in.cfg)}
+	scores, err := probe.ScoreTexts(m.Model, in.set, texts, opts)
 	if err != nil {
 		return err
 	}

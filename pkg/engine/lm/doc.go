@@ -4,7 +4,9 @@
 // # Where it sits
 //
 //	config -> hub.Resolve (a file or folder on disk) -> lm.Load -> Model
-//	Model.HiddenStates   reads texts back (step 3 of the method: activations)
+//	Model.HiddenStates   reads texts back, one pass (step 3 of the method: activations)
+//	Read                 reads many texts: sorted by length, packed into passes within a token
+//	                     budget (read.go); the activations, `score` and the probes go through it
 //	Model.Generate       writes stories and dialogues (steps 1 and 2)
 //	Model.Unembed        the final norm and unembedding on their own (the logit lens)
 //	Options.Steer        adds a vector to the residual stream while generating (steering)
@@ -48,6 +50,7 @@
 //	           sharing, per-layer embeddings, value norm, layer scalars
 //	config.go  Config, and the part of config.json every family reads alike
 //	graphs.go  the forward, prefill and decode graphs, the same for every family
+//	read.go    the packing of many texts into forward passes (Read, Packing.Plan, ReadLength)
 //	load.go    the weights and GGUF metadata; glue.go: safetensors, tokenizer, chat template
 //
 // A multimodal Gemma 3/4 checkpoint (model_type gemma3 or gemma4) loads its language model

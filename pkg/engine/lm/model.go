@@ -121,10 +121,11 @@ func (h *HiddenStates) At(i, b, t int) []float32 {
 	return h.Data[i][off : off+h.D]
 }
 
-// HiddenStates runs texts (token ids, BOS included if wanted) through the model and returns
-// the residual stream at the given layers (hidden_states indices: 0 = embeddings, L = after L
-// blocks). The pass stops at the deepest layer asked for. Texts of different lengths are
-// padded on the right and masked: a text's states do not depend on its neighbours.
+// HiddenStates runs texts (token ids, BOS included if wanted) through the model in one pass and
+// returns the residual stream at the given layers (hidden_states indices: 0 = embeddings, L =
+// after L blocks). The pass stops at the deepest layer asked for. Texts of different lengths are
+// padded on the right to ReadLength of the longest and masked: a text's states do not depend on
+// its neighbours. Read packs many texts into such passes.
 func (m *Model) HiddenStates(texts [][]int, layers []int) (*HiddenStates, error) {
 	if len(texts) == 0 {
 		return nil, fmt.Errorf("lm: HiddenStates: no texts")
@@ -166,7 +167,11 @@ func (m *Model) forward(texts [][]int, spec forwardSpec, steer *Steering) ([]*te
 			return nil, Batch{}, fmt.Errorf("lm: text %d has %d tokens, more than the model's context of %d", i, len(t), m.Config.MaxPositions)
 		}
 	}
-	batch := NewBatch(texts, 16, 0)
+	longest := 0
+	for _, t := range texts {
+		longest = max(longest, len(t))
+	}
+	batch := NewBatch(texts, readStep(longest), 0) // T = ReadLength(longest): the lengths Read plans for
 	steerVec, steerScale := m.steerInputs(steer, batch.B, batch.T, func(b, t int) bool { return true })
 	if steer != nil {
 		spec.SteerLayer = steer.Layer

@@ -56,6 +56,12 @@
 // starts over). A rerun skips finished units. Options.Shard/NumShards split the units across machines: unit
 // i of the sorted list (emotions by slug, topics by id) goes to shard i % NumShards.
 //
-// Batches: a unit's texts are sorted by length (less padding) and read extraction.batch_size at a time; units
-// are never mixed in a batch, so a unit's batches, and its bytes, do not depend on what else was pending.
+// Passes: the texts of consecutive units (a chunk: about 32 passes' worth of tokens) are sorted by length and
+// packed by lm.Read into forward passes of at most extraction.batch_tokens padded tokens (and at most
+// extraction.batch_size texts, when set); every layer comes from the same pass. A text's vector is the one a
+// lone pass gives up to float32 rounding, and that rounding depends on the pass (lm's tests hold it within
+// 1e-5 relative), so the chunks are cut from every unit of the shard, pending or not: a unit is always read
+// with the same texts, and a resumed run, or a recomputed damaged unit, writes the bytes an uninterrupted
+// run does. Bytes can differ at rounding level with batch_tokens, batch_size or the number of shards, which
+// are not in the fingerprint because the vectors do not otherwise depend on them.
 package activations

@@ -7,7 +7,7 @@ import "github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 type Engine interface {
 	// HiddenStates runs texts (token ids) through the model and returns the residual stream at the given
 	// hidden_states indices, per layer [B, T, D], right-padded: At(i, b, t) is position t of text b.
-	// A text's states must not depend on the other texts of the call.
+	// A text's states must not depend on the other texts of the call, beyond float32 rounding.
 	HiddenStates(texts [][]int, layers []int) (*lm.HiddenStates, error)
 	// ReadingTokens tokenizes a text as it is read back: the raw text, BOS first (position 0).
 	ReadingTokens(text string) []int

@@ -23,6 +23,10 @@ type fakeEngine struct {
 	// before, if set, runs before each HiddenStates call with the call's index.
 	before func(call int) error
 	calls  [][]int // lengths of each call's texts
+	// rounding, if set, adds to every state a small amount that depends on the pass's shape, as float32
+	// rounding does in a real engine (lm's TestReadInvariantToPacking): a text's states then depend on
+	// which texts it was read with.
+	rounding bool
 }
 
 const fakeBOS = 1000
@@ -60,6 +64,9 @@ func (e *fakeEngine) HiddenStates(texts [][]int, layers []int) (*lm.HiddenStates
 					v := nan
 					if t < len(text) {
 						v = e.value(text[t], t, L, d)
+						if e.rounding {
+							v += float32((len(texts)*T)%13) / 1024
+						}
 					}
 					data[(b*T+t)*e.d+d] = v
 				}
@@ -95,7 +102,7 @@ func testConfig(t *testing.T, emotions, topics []string) *config.Config {
 	cfg.Topics = topics
 	cfg.Output.Dir = t.TempDir()
 	cfg.Extraction.TokenOffset = 3
-	cfg.Extraction.BatchSize = 3
+	cfg.Extraction.BatchSize = 3 // passes of at most 3 texts: several per unit, and units share some
 	cfg.Extraction.Layers = config.Layers{Indices: []int{2, 1}}
 	return cfg
 }

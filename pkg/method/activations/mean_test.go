@@ -36,23 +36,23 @@ func TestReadOffsetIsPerSequence(t *testing.T) {
 			want[i] = append(want[i], m)
 		}
 	}
-	for _, bs := range []int{1, 2, 3, 8} {
-		r := &reader{eng: eng, layers: layers, offset: offset, batchSize: bs}
-		got, err := r.read(context.Background(), texts, nil)
+	for _, bs := range []lm.Packing{{MaxRows: 1}, {MaxRows: 2}, {BatchTokens: 48}, {}} {
+		r := &reader{eng: eng, layers: layers, offset: offset, packing: bs}
+		got, err := r.read(context.Background(), texts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.skipped != 2 {
-			t.Errorf("batch %d: skipped %d texts, want 2 (those of 3 and 4 tokens)", bs, got.skipped)
+			t.Errorf("packing %+v: skipped %d texts, want 2 (those of 3 and 4 tokens)", bs, got.skipped)
 		}
 		for i := range texts {
 			if (got.means[i] == nil) != (want[i] == nil) {
-				t.Fatalf("batch %d, text %d: read = %v, want read = %v", bs, i, got.means[i] != nil, want[i] != nil)
+				t.Fatalf("packing %+v, text %d: read = %v, want read = %v", bs, i, got.means[i] != nil, want[i] != nil)
 			}
 			for l := range want[i] {
 				for d := range want[i][l] {
 					if g, w := got.means[i][l][d], want[i][l][d]; math.Abs(g-w) > 1e-12*math.Abs(w) {
-						t.Errorf("batch %d, text %d, layer %d, coord %d: mean %v, want %v", bs, i, layers[l], d, g, w)
+						t.Errorf("packing %+v, text %d, layer %d, coord %d: mean %v, want %v", bs, i, layers[l], d, g, w)
 					}
 				}
 			}
@@ -60,12 +60,12 @@ func TestReadOffsetIsPerSequence(t *testing.T) {
 	}
 }
 
-// Batches hold texts sorted by length, longest first; a short last batch is filled with one-token rows up to
+// Passes hold texts sorted by length, longest first; a short last pass is filled with one-token rows up to
 // a power of two (here the last text alone stays alone: 1 is a power of two).
 func TestReadSortsByLength(t *testing.T) {
 	eng := &fakeEngine{d: 1, value: simpleValue}
-	r := &reader{eng: eng, layers: []int{0}, offset: 1, batchSize: 2}
-	if _, err := r.read(context.Background(), []string{words(3, 0), words(9, 0), words(1, 0), words(6, 0), words(4, 0)}, nil); err != nil {
+	r := &reader{eng: eng, layers: []int{0}, offset: 1, packing: lm.Packing{MaxRows: 2}}
+	if _, err := r.read(context.Background(), []string{words(3, 0), words(9, 0), words(1, 0), words(6, 0), words(4, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	want := [][]int{{10, 7}, {5, 4}, {2}}
@@ -91,8 +91,8 @@ func TestReadSumsInFloat64(t *testing.T) {
 		}
 		return 1
 	}}
-	r := &reader{eng: eng, layers: []int{0}, offset: 1, batchSize: 1}
-	got, err := r.read(context.Background(), []string{words(100, 0)}, nil)
+	r := &reader{eng: eng, layers: []int{0}, offset: 1}
+	got, err := r.read(context.Background(), []string{words(100, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +105,8 @@ func TestReadSumsInFloat64(t *testing.T) {
 // Texts longer than maxTokens are cut and counted.
 func TestReadCutsToContext(t *testing.T) {
 	eng := &fakeEngine{d: 1, value: simpleValue}
-	r := &reader{eng: eng, layers: []int{0}, offset: 1, batchSize: 4, maxTokens: 6}
-	got, err := r.read(context.Background(), []string{words(3, 0), words(20, 0)}, nil)
+	r := &reader{eng: eng, layers: []int{0}, offset: 1, maxTokens: 6}
+	got, err := r.read(context.Background(), []string{words(3, 0), words(20, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,14 +131,14 @@ func TestReadMatchesLonePassTinyModel(t *testing.T) {
 	}
 	layers := []int{1, 2}
 	const offset = 5
-	batched := &reader{eng: m, layers: layers, offset: offset, batchSize: 4}
-	all, err := batched.read(context.Background(), texts, nil)
+	batched := &reader{eng: m, layers: layers, offset: offset}
+	all, err := batched.read(context.Background(), texts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, s := range texts {
-		lone := &reader{eng: m, layers: layers, offset: offset, batchSize: 1}
-		one, err := lone.read(context.Background(), []string{s}, nil)
+		lone := &reader{eng: m, layers: layers, offset: offset, packing: lm.Packing{MaxRows: 1}}
+		one, err := lone.read(context.Background(), []string{s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,12 +156,12 @@ func TestReadMatchesLonePassTinyModel(t *testing.T) {
 	}
 }
 
-// A short last batch of 3 is filled to 4 with one-token rows; a batch of 2 stays 2.
+// A short last pass of 3 is filled to 4 with one-token rows.
 func TestReadFillsShortBatchToPowerOfTwo(t *testing.T) {
 	eng := &fakeEngine{d: 1, value: simpleValue}
-	r := &reader{eng: eng, layers: []int{0}, offset: 1, batchSize: 4}
+	r := &reader{eng: eng, layers: []int{0}, offset: 1, packing: lm.Packing{MaxRows: 4}}
 	texts := []string{words(9, 0), words(8, 0), words(7, 0), words(6, 0), words(5, 0), words(4, 0), words(3, 0)}
-	if _, err := r.read(context.Background(), texts, nil); err != nil {
+	if _, err := r.read(context.Background(), texts); err != nil {
 		t.Fatal(err)
 	}
 	want := [][]int{{10, 9, 8, 7}, {6, 5, 4, 1}}

@@ -41,8 +41,8 @@ type Options struct {
 	// MaxTokens cuts longer texts (a counted warning); 0 takes the context of an *lm.Model engine, or no cut.
 	MaxTokens int
 	// ChunkTexts is how many texts, of consecutive units, are read together (sorted by length across the
-	// units, so batches are full); the units of a chunk are written when it is done, so an interruption
-	// loses at most one chunk. 0 means 32 batches (extraction.batch_size) of texts.
+	// units, so passes are full); the units of a chunk are written when it is done, so an interruption
+	// loses at most one chunk. 0 means texts of about 32 passes' worth of tokens (extraction.batch_tokens).
 	ChunkTexts int
 	// Progress styles the progress bars (Quiet for none).
 	Progress progress.Options
@@ -137,7 +137,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Su
 	if opts.Shard < 0 || opts.Shard >= n {
 		return nil, fmt.Errorf("activations: shard %d is outside [0, %d): give a shard index below the number of shards", opts.Shard, n)
 	}
-	r := &reader{eng: eng, layers: layers, offset: cfg.Extraction.TokenOffset, batchSize: cfg.Extraction.BatchSize, maxTokens: maxTokens}
+	r := &reader{eng: eng, layers: layers, offset: cfg.Extraction.TokenOffset, packing: Packing(cfg), maxTokens: maxTokens}
 	base := &run{ctx: ctx, cfg: cfg, opts: opts, out: out, r: r, nLayers: nLayers, bos: bosNote(eng)}
 	sum := &Summary{Layers: layers, TokenOffset: cfg.Extraction.TokenOffset}
 	if doStories {
@@ -148,7 +148,7 @@ func Run(ctx context.Context, eng Engine, cfg *config.Config, opts Options) (*Su
 	}
 	if doNeutral {
 		nr := *base
-		nr.r = &reader{eng: eng, layers: layers, offset: r.offset, batchSize: r.batchSize, maxTokens: maxTokens,
+		nr.r = &reader{eng: eng, layers: layers, offset: r.offset, packing: r.packing, maxTokens: maxTokens,
 			perToken: cfg.Extraction.NeutralPerToken}
 		sum.Neutral, err = nr.neutral()
 		if err != nil {
@@ -242,6 +242,7 @@ func (x *run) emotions() (*Part, error) {
 		emotion  string
 		texts    []string
 		topicIDs []string
+		pending  bool // not written yet (or damaged); the others are read only with a pending unit's chunk
 	}
 	var jobs []job
 	var missing []string
@@ -253,22 +254,28 @@ func (x *run) emotions() (*Part, error) {
 		}
 	}
 	for _, e := range mine {
+		j := job{emotion: e, pending: true}
 		if err := st.Verify(emotionUnit(e)); err == nil {
 			part.Resumed++
-			continue
+			j.pending = false
 		} else if ce := (*checkpoint.CorruptError)(nil); errors.As(err, &ce) {
 			part.Damaged++ // recomputed below, like a missing unit; the summary warns
 		}
+		// A finished unit's stories are loaded too: they shape the chunks (readChunks). Without them (the
+		// stories stage changed under a finished unit) it is left out, and only rounding can differ.
 		units, err := stories.LoadEmotion(x.out, e)
 		if err != nil {
-			missing = append(missing, fmt.Sprintf("%q (all topics)", e))
+			if j.pending {
+				missing = append(missing, fmt.Sprintf("%q (all topics)", e))
+			}
 			continue
 		}
-		j := job{emotion: e}
 		var have int
 		j.texts, j.topicIDs, have = storyTexts(units, want)
 		if have == 0 || !fromCorpus && have < len(ids) {
-			missing = append(missing, fmt.Sprintf("%q (%d of %d topics)", e, max(len(ids)-have, 1), max(len(ids), 1)))
+			if j.pending {
+				missing = append(missing, fmt.Sprintf("%q (%d of %d topics)", e, max(len(ids)-have, 1), max(len(ids), 1)))
+			}
 			continue
 		}
 		jobs = append(jobs, j)
@@ -277,11 +284,11 @@ func (x *run) emotions() (*Part, error) {
 		return nil, fmt.Errorf("activations: stories are missing for %s in %s: run `emotion-probes generate-%s` (every shard) first",
 			listSome(missing, 8), filepath.Join(x.out, stories.StageName), stories.StageName)
 	}
-	names, texts := make([]string, len(jobs)), make([][]string, len(jobs))
+	names, texts, pending := make([]string, len(jobs)), make([][]string, len(jobs)), make([]bool, len(jobs))
 	for i, j := range jobs {
-		names[i], texts[i] = j.emotion, j.texts
+		names[i], texts[i], pending[i] = j.emotion, j.texts, j.pending
 	}
-	err = x.readUnits(st, "activations: stories", "emotion", names, texts, func(i int, rd *reading) error {
+	err = x.readUnits(st, "activations: stories", "emotion", names, texts, pending, func(i int, rd *reading) error {
 		j := jobs[i]
 		if err := writeEmotion(st, j.emotion, j.topicIDs, x.r, rd, &plan); err != nil {
 			return err
@@ -299,20 +306,25 @@ func (x *run) emotions() (*Part, error) {
 	return part, markIfComplete(st, units)
 }
 
-// readUnits reads the texts of the units still to do (texts[i] are unit names[i]'s), chunk by chunk under a
-// progress bar, and hands each unit's reading to write as soon as the unit is read, so an interrupted run
-// keeps every unit written. kind names a unit in messages ("emotion", "topic").
-func (x *run) readUnits(st *checkpoint.Stage, label, kind string, names []string, texts [][]string, write func(i int, rd *reading) error) error {
-	if err := dropComplete(st, len(names)); err != nil {
-		return err
+// readUnits reads the texts of the pending units of the shard (texts[i] are unit names[i]'s; every unit of
+// the shard is listed, so that the chunks do not depend on which are pending: readChunks), chunk by chunk
+// under a progress bar, and hands each pending unit's reading to write as soon as the unit is read, so an
+// interrupted run keeps every unit written. kind names a unit in messages ("emotion", "topic").
+func (x *run) readUnits(st *checkpoint.Stage, label, kind string, names []string, texts [][]string, pending []bool,
+	write func(i int, rd *reading) error) error {
+	total, units := 0, 0
+	for i, t := range texts {
+		if pending[i] {
+			total += len(t)
+			units++
+		}
 	}
-	total := 0
-	for _, t := range texts {
-		total += len(t)
+	if err := dropComplete(st, units); err != nil || units == 0 {
+		return err // nothing pending: not even the tokenizing that sizes the chunks
 	}
 	bar := progress.New(label, total, withUnit(x.opts.Progress, "texts"))
 	defer bar.Done()
-	err := x.r.readChunks(x.ctx, texts, x.chunkTexts(), bar.Add, func(i int, rd *reading) error {
+	err := x.r.readChunks(x.ctx, texts, pending, x.opts.ChunkTexts, x.chunkTokens(), bar.Add, func(i int, rd *reading) error {
 		if err := write(i, rd); err != nil {
 			return err
 		}
@@ -333,12 +345,22 @@ func listSome(items []string, n int) string {
 	return strings.Join(items, ", ")
 }
 
-// chunkTexts is how many texts go through one read (see reader.readChunks and Options.ChunkTexts).
-func (x *run) chunkTexts() int {
-	if x.opts.ChunkTexts > 0 {
-		return x.opts.ChunkTexts
+// chunkTokens is how many tokens go through one read when Options.ChunkTexts is 0 (see reader.readChunks):
+// 32 passes' worth, enough that the chunk's short last pass and its mixed-length passes are a few percent
+// of its work, few enough that an interruption loses a few minutes on a CPU.
+func (x *run) chunkTokens() int {
+	b := x.r.packing.BatchTokens
+	if b <= 0 {
+		b = lm.DefaultBatchTokens
 	}
-	return 32 * max(x.r.batchSize, 1)
+	return 32 * b
+}
+
+// Packing is how the extraction packs texts into forward passes: extraction.batch_tokens, capped at
+// extraction.batch_size texts when that is set. The probes that read texts as the stories were read
+// (`score`) use it too.
+func Packing(cfg *config.Config) lm.Packing {
+	return lm.Packing{BatchTokens: cfg.Extraction.BatchTokens, MaxRows: cfg.Extraction.BatchSize}
 }
 
 // storyTexts lists the kept stories of one emotion's units in the order they are read (units by topic id,
@@ -419,25 +441,28 @@ func (x *run) neutral() (*Part, error) {
 	}
 	part := &Part{Units: len(mine)}
 	type job struct {
-		topic string
-		texts []string
+		topic   string
+		texts   []string
+		pending bool // as for the stories
 	}
 	var jobs []job
 	var missing []string
 	for _, t := range mine {
 		id := config.TopicID(t)
+		j := job{topic: t, pending: true}
 		if err := st.Verify(topicUnit(id)); err == nil {
 			part.Resumed++
-			continue
+			j.pending = false
 		} else if ce := (*checkpoint.CorruptError)(nil); errors.As(err, &ce) {
 			part.Damaged++ // recomputed below, like a missing unit; the summary warns
 		}
 		u := byID[id]
 		if u == nil {
-			missing = append(missing, strconv.Quote(t))
+			if j.pending {
+				missing = append(missing, strconv.Quote(t))
+			}
 			continue
 		}
-		j := job{topic: t}
 		seen := map[string]bool{}
 		for _, d := range u.Kept {
 			if k := generate.Normalize(d.Text); !seen[k] {
@@ -451,11 +476,11 @@ func (x *run) neutral() (*Part, error) {
 		return nil, fmt.Errorf("activations: neutral dialogues are missing for topics %s in %s: run `emotion-probes generate-%s` (every shard) first",
 			listSome(missing, 5), filepath.Join(x.out, neutral.StageName), neutral.StageName)
 	}
-	topics, texts := make([]string, len(jobs)), make([][]string, len(jobs))
+	topics, texts, pending := make([]string, len(jobs)), make([][]string, len(jobs)), make([]bool, len(jobs))
 	for i, j := range jobs {
-		topics[i], texts[i] = j.topic, j.texts
+		topics[i], texts[i], pending[i] = j.topic, j.texts, j.pending
 	}
-	err = x.readUnits(st, "activations: neutral", "topic", topics, texts, func(i int, rd *reading) error {
+	err = x.readUnits(st, "activations: neutral", "topic", topics, texts, pending, func(i int, rd *reading) error {
 		j := jobs[i]
 		rows, err := writeNeutral(st, j.topic, x.r, rd)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/safetensors"
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
@@ -120,25 +121,28 @@ func TestRunNeutralPerToken(t *testing.T) {
 	}
 }
 
-// A run cancelled midway, then resumed, writes the same bytes as an uninterrupted run.
+// A run cancelled midway, then resumed, writes the same bytes as an uninterrupted run, and so does a run
+// that recomputes one damaged unit, even with an engine whose states depend at rounding level on the pass
+// they were read in: chunks are cut from all the shard's units, not from the pending ones, so the damaged
+// unit is read with the units it was first read with.
 func TestRunResumesAfterCancel(t *testing.T) {
+	opts := runOpts("both")
+	opts.ChunkTexts = 20 // chunks of two emotions (12 stories each) or of 7 topics (3 dialogues each)
 	clean := testConfig(t, testEmotions, testTopics)
 	writeStages(t, clean, 4)
-	if _, err := Run(context.Background(), &fakeEngine{d: 4, value: simpleValue}, clean, runOpts("both")); err != nil {
+	if _, err := Run(context.Background(), &fakeEngine{d: 4, value: simpleValue, rounding: true}, clean, opts); err != nil {
 		t.Fatal(err)
 	}
 
 	cut := testConfig(t, testEmotions, testTopics)
 	writeStages(t, cut, 4)
 	ctx, cancel := context.WithCancel(context.Background())
-	eng := &fakeEngine{d: 4, value: simpleValue, before: func(call int) error {
-		if call == 7 {
+	eng := &fakeEngine{d: 4, value: simpleValue, rounding: true, before: func(call int) error {
+		if call == 9 { // in the second chunk of emotions
 			cancel()
 		}
 		return nil
 	}}
-	opts := runOpts("both")
-	opts.ChunkTexts = 1 // a unit per read, so the cancel falls between units
 	_, err := Run(ctx, eng, cut, opts)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "rerun to resume") {
 		t.Fatalf("cancelled run: got %v", err)
@@ -147,22 +151,41 @@ func TestRunResumesAfterCancel(t *testing.T) {
 		t.Fatalf("after the cancel, want a *MissingError, got %v", err)
 	}
 	eng.before = nil
-	sum, err := Run(context.Background(), eng, cut, runOpts("both"))
+	sum, err := Run(context.Background(), eng, cut, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Emotions.Resumed == 0 || sum.Emotions.Resumed == 5 {
 		t.Errorf("resumed %d of 5 emotions: the cancel should fall midway", sum.Emotions.Resumed)
 	}
+	if sum.Emotions.Texts != 5*12-sum.Emotions.Resumed*12 {
+		t.Errorf("the resumed run counts %d texts read, want the pending units' %d", sum.Emotions.Texts, 5*12-sum.Emotions.Resumed*12)
+	}
+	sameFiles(t, clean.OutputDir(), cut.OutputDir())
+
+	// A damaged unit is recomputed with the chunk it belongs to: the same bytes again.
+	victim := filepath.Join(cut.OutputDir(), StageName, EmotionsStage, "happy.safetensors")
+	if err := os.Truncate(victim, 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), eng, cut, opts); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, clean.OutputDir(), cut.OutputDir())
+}
+
+// sameFiles checks that the activation files of two runs are byte for byte the same.
+func sameFiles(t *testing.T, a, b string) {
+	t.Helper()
 	for _, sub := range []string{EmotionsStage, NeutralStage} {
-		files, _ := filepath.Glob(filepath.Join(clean.OutputDir(), StageName, sub, "*.safetensors"))
+		files, _ := filepath.Glob(filepath.Join(a, StageName, sub, "*.safetensors"))
 		if len(files) == 0 {
 			t.Fatalf("no files in %s", sub)
 		}
 		for _, f := range files {
-			a, _ := os.ReadFile(f)
-			b, err := os.ReadFile(filepath.Join(cut.OutputDir(), StageName, sub, filepath.Base(f)))
-			if err != nil || !bytes.Equal(a, b) {
+			x, _ := os.ReadFile(f)
+			y, err := os.ReadFile(filepath.Join(b, StageName, sub, filepath.Base(f)))
+			if err != nil || !bytes.Equal(x, y) {
 				t.Errorf("%s/%s: resumed run's file differs from the uninterrupted one's (%v)", sub, filepath.Base(f), err)
 			}
 		}
@@ -361,5 +384,17 @@ func TestRunRecomputesDamagedUnits(t *testing.T) {
 	}
 	if _, _, _, err := LoadEmotionMeans(cfg.OutputDir(), 1); err != nil {
 		t.Errorf("loading after the recompute: %v", err)
+	}
+}
+
+// The config's default budget is the engine's, and extraction.batch_size, when set, caps the rows.
+func TestPackingFollowsConfig(t *testing.T) {
+	cfg := config.Default()
+	if got := Packing(cfg); got != (lm.Packing{BatchTokens: lm.DefaultBatchTokens}) {
+		t.Errorf("Packing(Default()) = %+v, want the budget lm.DefaultBatchTokens = %d and no cap", got, lm.DefaultBatchTokens)
+	}
+	cfg.Extraction.BatchSize, cfg.Extraction.BatchTokens = 8, 1000
+	if got := Packing(cfg); got != (lm.Packing{BatchTokens: 1000, MaxRows: 8}) {
+		t.Errorf("Packing = %+v, want {1000 8}", got)
 	}
 }

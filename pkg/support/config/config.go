@@ -151,7 +151,12 @@ type Extraction struct {
 	// TokenOffset is the first token position (per text, after BOS, not counting padding) that enters the mean.
 	// Default: 50 (the paper).
 	TokenOffset int `yaml:"token_offset"`
-	// BatchSize is the number of texts run through the model together. Default: 8.
+	// BatchTokens is the token budget of a forward pass: texts sorted by length are packed into passes of
+	// rows x padded length <= BatchTokens (a longer text goes alone). Results do not depend on it. Default:
+	// 4096 (lm.DefaultBatchTokens; measured in BENCHMARKS.md).
+	BatchTokens int `yaml:"batch_tokens"`
+	// BatchSize, when not 0, also caps the texts of a pass (a memory bound; before batch_tokens it was the
+	// number of texts per pass). Default: 0, the budget alone.
 	BatchSize int `yaml:"batch_size"`
 	// NeutralPerToken keeps one neutral vector per token instead of one per dialogue (the paper is
 	// ambiguous). Default: false.
@@ -249,7 +254,7 @@ func Default() *Config {
 		Extraction: Extraction{
 			Layers:      Layers{Auto: true},
 			TokenOffset: 50,
-			BatchSize:   8,
+			BatchTokens: 4096,
 		},
 		Vectors: Vectors{PCAVarianceThreshold: 0.5},
 		Analysis: Analysis{

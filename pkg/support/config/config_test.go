@@ -201,6 +201,10 @@ func TestBadConfigs(t *testing.T) {
 			[]string{"run.yaml:3:", "generation.top_p", "1.5: must be in (0, 1]"}},
 		{"negative", "extraction:\n  token_offset: -1\n",
 			[]string{"run.yaml:2:", "extraction.token_offset", "-1: must be >= 0"}},
+		{"token budget below a row", "extraction:\n  batch_tokens: 8\n",
+			[]string{"run.yaml:2:", "extraction.batch_tokens", "8: must be >= 16"}},
+		{"negative batch size", "extraction:\n  batch_size: -1\n",
+			[]string{"run.yaml:2:", "extraction.batch_size", "-1: must be >= 0"}},
 		{"validation out of range", "validation:\n  test_fraction: 1\n  layers: [3, -2]\n  bootstrap: 1\n",
 			[]string{"run.yaml:2:", "validation.test_fraction", "1: must be in (0, 1)", "run.yaml:3:", "validation.layers[1]", "-2: must be >= 0",
 				"run.yaml:4:", "validation.bootstrap", "1: must be >= 2"}},
@@ -341,6 +345,21 @@ func TestDumpRoundTrip(t *testing.T) {
 		!reflect.DeepEqual(c.Analysis, c2.Analysis) || !reflect.DeepEqual(c.Synonyms, c2.Synonyms) ||
 		!reflect.DeepEqual(c.Extraction, c2.Extraction) || c.Model != c2.Model {
 		t.Errorf("round trip differs:\n%+v\n%+v", c, c2)
+	}
+}
+
+// A config of before batch_tokens loads: its extraction.batch_size caps the texts of a pass, within the
+// default budget; a new one packs by the budget alone.
+func TestExtractionBatchSizeStillLoads(t *testing.T) {
+	c, err := load(t, "extraction:\n  batch_size: 8\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Extraction.BatchSize != 8 || c.Extraction.BatchTokens != 4096 {
+		t.Errorf("extraction %+v: want batch_size 8 kept, batch_tokens 4096", c.Extraction)
+	}
+	if c, err = load(t, "extraction:\n  batch_tokens: 2048\n"); err != nil || c.Extraction.BatchSize != 0 || c.Extraction.BatchTokens != 2048 {
+		t.Errorf("extraction %+v (%v): want batch_tokens 2048, no cap", c.Extraction, err)
 	}
 }
 

@@ -49,7 +49,8 @@
 //	extraction:
 //	  layers: auto                   # auto = [int(2/3 * n_layers)] | 20 | [10, 20] (hidden_states indices)
 //	  token_offset: 50               # >= 0, per text, counted from the first real token
-//	  batch_size: 8                  # >= 1
+//	  batch_tokens: 4096             # >= 16: rows x padded length of a pass (texts packed by length)
+//	  batch_size: 0                  # >= 0: at most this many texts a pass; 0 = no cap
 //	  neutral_per_token: false
 //	vectors:
 //	  pca_variance_threshold: 0.5    # [0, 1]; 0 projects nothing out

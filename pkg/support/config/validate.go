@@ -125,7 +125,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	atLeast("extraction.token_offset", e.TokenOffset, 0)
-	atLeast("extraction.batch_size", e.BatchSize, 1)
+	if e.BatchTokens < 16 {
+		bad("extraction.batch_tokens", "%d: must be >= 16, one text of the shortest padded length (the default is 4096)", e.BatchTokens)
+	}
+	atLeast("extraction.batch_size", e.BatchSize, 0)
 
 	// vectors
 	if t := c.Vectors.PCAVarianceThreshold; t < 0 || t > 1 {

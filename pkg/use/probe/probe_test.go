@@ -257,7 +257,9 @@ func TestScoreTextsMatchesOneByOne(t *testing.T) {
 	h := states(t, m, ids, 1)
 	set := setOf([]string{"a", "b"}, [][]float64{h[2], h[len(h)-1]}, 1)
 	opts := Options{At: AtMean, TokenOffset: 2}
-	many, err := ScoreTexts(m, set, texts, opts, 3)
+	packed := opts
+	packed.Packing = lm.Packing{MaxRows: 3} // a pass of 3 texts of different lengths, then one alone
+	many, err := ScoreTexts(m, set, texts, packed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,15 +12,12 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/support/drawing"
 )
 
-// readBatch is how many prompts go through the model together.
-const readBatch = 8
-
 // userTurns formats each message as a user turn with the model's chat template plus the start of the
 // assistant's turn (the generation prompt), and reads the residual stream at the vectors' layer at the last
 // token: the end of the assistant's header, where the model has read the message and not yet answered (the
 // paper reads the ":" after "Assistant"; in ChatML, SmolLM2's and Qwen's template, it is the newline that
 // ends "<|im_start|>assistant\n"). It returns the states [N][D] and that token's text.
-func userTurns(m *lm.Model, layer int, msgs []string) ([][]float64, string, error) {
+func userTurns(m *lm.Model, layer int, msgs []string, p lm.Packing) ([][]float64, string, error) {
 	prompts := make([][]int, len(msgs))
 	for i, msg := range msgs {
 		ids, err := m.ChatPrompt([]chat.Message{{Role: "user", Content: msg}})
@@ -28,16 +26,13 @@ func userTurns(m *lm.Model, layer int, msgs []string) ([][]float64, string, erro
 		}
 		prompts[i] = ids
 	}
-	states := make([][]float64, 0, len(msgs))
-	for start := 0; start < len(prompts); start += readBatch {
-		group := prompts[start:min(start+readBatch, len(prompts))]
-		hs, err := m.HiddenStates(group, []int{layer})
-		if err != nil {
-			return nil, "", fmt.Errorf("probe: reading the prompts: %w", err)
-		}
-		for b, p := range group {
-			states = append(states, widen(hs.At(0, b, len(p)-1)))
-		}
+	states := make([][]float64, len(msgs))
+	err := lm.Read(context.Background(), m, prompts, []int{layer}, p, func(i int, s lm.TextStates) error {
+		states[i] = widen(s.At(0, s.N-1))
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("probe: reading the prompts: %w", err)
 	}
 	last := prompts[0][len(prompts[0])-1]
 	return states, m.Tokenizer.Decode([]int{last}, false), nil
@@ -46,7 +41,7 @@ func userTurns(m *lm.Model, layer int, msgs []string) ([][]float64, string, erro
 // messageStates reads each message alone, as the activations stage reads a story (raw text, BOS first), and
 // returns its mean state at layer over its own positions 1..n-1 (a message is shorter than token_offset, so
 // all of it counts, as ScoreText does for a short text). The read token is "" : there is none.
-func messageStates(m *lm.Model, layer int, msgs []string) ([][]float64, error) {
+func messageStates(m *lm.Model, layer int, msgs []string, p lm.Packing) ([][]float64, error) {
 	ids := make([][]int, len(msgs))
 	for i, msg := range msgs {
 		ids[i] = m.ReadingTokens(msg)
@@ -54,35 +49,32 @@ func messageStates(m *lm.Model, layer int, msgs []string) ([][]float64, error) {
 			return nil, fmt.Errorf("probe: scenario %d (%q) has no tokens besides the BOS", i+1, excerpt(msg))
 		}
 	}
-	states := make([][]float64, 0, len(msgs))
-	for start := 0; start < len(ids); start += readBatch {
-		group := ids[start:min(start+readBatch, len(ids))]
-		hs, err := m.HiddenStates(group, []int{layer})
-		if err != nil {
-			return nil, fmt.Errorf("probe: reading the messages: %w", err)
-		}
-		for b, p := range group {
-			mean := make([]float64, hs.D)
-			for t := 1; t < len(p); t++ {
-				for j, x := range hs.At(0, b, t) {
-					mean[j] += float64(x) / float64(len(p)-1)
-				}
+	states := make([][]float64, len(msgs))
+	err := lm.Read(context.Background(), m, ids, []int{layer}, p, func(i int, s lm.TextStates) error {
+		mean := make([]float64, s.D())
+		for t := 1; t < s.N; t++ {
+			for j, x := range s.At(0, t) {
+				mean[j] += float64(x) / float64(s.N-1)
 			}
-			states = append(states, mean)
 		}
+		states[i] = mean
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("probe: reading the messages: %w", err)
 	}
 	return states, nil
 }
 
 // readMessages reads msgs where read says (ReadHeader when empty) and returns their states, the token read
 // ("" for ReadMessage) and the read used.
-func readMessages(m *lm.Model, layer int, msgs []string, read Read) ([][]float64, string, Read, error) {
+func readMessages(m *lm.Model, layer int, msgs []string, read Read, p lm.Packing) ([][]float64, string, Read, error) {
 	switch read {
 	case ReadHeader, "":
-		states, tok, err := userTurns(m, layer, msgs)
+		states, tok, err := userTurns(m, layer, msgs, p)
 		return states, tok, ReadHeader, err
 	case ReadMessage:
-		states, err := messageStates(m, layer, msgs)
+		states, err := messageStates(m, layer, msgs, p)
 		return states, "", ReadMessage, err
 	}
 	return nil, "", read, fmt.Errorf("probe: read = %q: want %q or %q", read, ReadHeader, ReadMessage)
@@ -166,7 +158,7 @@ func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (
 		return nil, fmt.Errorf("probe: no scenario has an emotion among the vectors' %d (%s): add scenarios for them",
 			len(set.Emotions), strings.Join(set.Emotions, ", "))
 	}
-	states, tok, read, err := readMessages(m, set.Layer, msgs, opts.Read)
+	states, tok, read, err := readMessages(m, set.Layer, msgs, opts.Read, opts.Packing)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +284,7 @@ func Sweep(m *lm.Model, set *vectors.Set, s SweepSpec, opts Options) (*SweepResu
 	for i, x := range s.Values {
 		msgs[i] = s.Text(x)
 	}
-	states, tok, read, err := readMessages(m, set.Layer, msgs, opts.Read)
+	states, tok, read, err := readMessages(m, set.Layer, msgs, opts.Read, opts.Packing)
 	if err != nil {
 		return nil, err
 	}

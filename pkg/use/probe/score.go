@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -37,6 +38,9 @@ type Options struct {
 	// At and TokenOffset (ScoreText only): where the text is read; TokenOffset as extraction.token_offset.
 	At          At
 	TokenOffset int
+	// Packing is how texts read together are packed into forward passes (lm.Read): the zero value is
+	// lm.DefaultBatchTokens a pass; activations.Packing gives a run's own. Scores do not depend on it.
+	Packing lm.Packing
 }
 
 // centering names the centring of o for reports.
@@ -114,16 +118,16 @@ func (s *TextScore) MarshalJSON() ([]byte, error) {
 // The text's score at AtMean is the cosine of the mean state (not the mean of the per-token cosines), the
 // quantity the vectors were built from: cos(mean_t h_L[t] - c, v_e).
 func ScoreText(m *lm.Model, set *vectors.Set, text string, opts Options) (*TextScore, error) {
-	out, err := ScoreTexts(m, set, []string{text}, opts, 1)
+	out, err := ScoreTexts(m, set, []string{text}, opts)
 	if err != nil {
 		return nil, err
 	}
 	return out[0], nil
 }
 
-// ScoreTexts scores many texts as ScoreText scores one, reading them batchSize at a time, longest first
-// (texts of like length share a batch, so little of it is padding); the results are in the order of texts.
-func ScoreTexts(m *lm.Model, set *vectors.Set, texts []string, opts Options, batchSize int) ([]*TextScore, error) {
+// ScoreTexts scores many texts as ScoreText scores one, reading them in passes packed by length
+// (opts.Packing, lm.Read); the results are in the order of texts.
+func ScoreTexts(m *lm.Model, set *vectors.Set, texts []string, opts Options) ([]*TextScore, error) {
 	p, err := newProjector(m, set, opts.Center)
 	if err != nil {
 		return nil, err
@@ -136,9 +140,8 @@ func ScoreTexts(m *lm.Model, set *vectors.Set, texts []string, opts Options, bat
 		return nil, fmt.Errorf("probe: at = %q: want %q or %q", at, AtMean, AtLast)
 	}
 	ids := make([][]int, len(texts))
-	order := make([]int, len(texts))
 	for i, text := range texts {
-		ids[i], order[i] = m.ReadingTokens(text), i
+		ids[i] = m.ReadingTokens(text)
 		if len(ids[i]) < 2 {
 			return nil, fmt.Errorf("probe: text %d (%q) has no tokens besides the BOS: give some text", i+1, excerpt(text))
 		}
@@ -146,31 +149,23 @@ func ScoreTexts(m *lm.Model, set *vectors.Set, texts []string, opts Options, bat
 			return nil, fmt.Errorf("probe: text %d has %d tokens, more than the model's context of %d: score a shorter text", i+1, len(ids[i]), n)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return len(ids[order[a]]) > len(ids[order[b]]) })
 	out := make([]*TextScore, len(texts))
-	for start := 0; start < len(order); start += max(batchSize, 1) {
-		idx := order[start:min(start+max(batchSize, 1), len(order))]
-		batch := make([][]int, len(idx))
-		for j, i := range idx {
-			batch[j] = ids[i]
-		}
-		hs, err := m.HiddenStates(batch, []int{set.Layer})
-		if err != nil {
-			return nil, fmt.Errorf("probe: reading the text: %w", err)
-		}
-		for j, i := range idx {
-			out[i] = score(m, p, set, hs, j, ids[i], at, opts)
-		}
+	err = lm.Read(context.Background(), m, ids, []int{set.Layer}, opts.Packing, func(i int, s lm.TextStates) error {
+		out[i] = score(m, p, set, s, ids[i], at, opts)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("probe: reading the texts: %w", err)
 	}
 	return out, nil
 }
 
-// score makes the TextScore of text b of a batch's states.
-func score(m *lm.Model, p *projector, set *vectors.Set, hs *lm.HiddenStates, b int, ids []int, at At, opts Options) *TextScore {
+// score makes the TextScore of a text from its states.
+func score(m *lm.Model, p *projector, set *vectors.Set, hs lm.TextStates, ids []int, at At, opts Options) *TextScore {
 	s := &TextScore{Emotions: set.Emotions, Layer: set.Layer, At: at, Centering: opts.centering()}
 	for t, id := range ids {
 		s.Tokens = append(s.Tokens, Token{Position: t, ID: id, Text: m.Tokenizer.Decode([]int{id}, false),
-			Scores: p.cosines(widen(hs.At(0, b, t)))})
+			Scores: p.cosines(widen(hs.At(0, t)))})
 	}
 	s.From, s.To = len(ids)-1, len(ids)
 	if at == AtMean {
@@ -179,9 +174,9 @@ func score(m *lm.Model, p *projector, set *vectors.Set, hs *lm.HiddenStates, b i
 			s.From = opts.TokenOffset
 		}
 	}
-	mean := make([]float64, hs.D)
+	mean := make([]float64, hs.D())
 	for t := s.From; t < s.To; t++ {
-		for j, x := range hs.At(0, b, t) {
+		for j, x := range hs.At(0, t) {
 			mean[j] += float64(x)
 		}
 	}
