@@ -59,6 +59,12 @@ func TestValidateTiny(t *testing.T) {
 	if !slices.Equal(names, []string{"scenarios", "scenarios_message", "numeric_sweep"}) {
 		t.Errorf("sections %v, want scenarios, scenarios_message and numeric_sweep", names)
 	}
+	// The scenarios section sets both reads, each under both centrings, side by side.
+	for _, row := range []string{"| header | story mean |", "| header | set mean |", "| message | story mean |", "| message | set mean |", "| chance ("} {
+		if len(rep.Sections) == 0 || !strings.Contains(rep.Sections[0].Markdown, row) {
+			t.Errorf("the scenarios section lacks the row %q", row)
+		}
+	}
 	for _, f := range []string{"report.md", "figures/confusion_cosine.png", "figures/layer_sweep_accuracy.png",
 		"figures/pc1_vs_valence.png", "figures/scenarios.png", "figures/scenarios_message.png", "figures/numeric_sweep.html", "sweep/activations/emotions/complete.json"} {
 		if _, err := os.Stat(filepath.Join(out, validate.Folder, f)); err != nil {

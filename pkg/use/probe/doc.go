@@ -35,7 +35,8 @@
 // token: the paper reads the ":" after "Assistant"; in ChatML (SmolLM2, Qwen) that is the newline of
 // "<|im_start|>assistant\n" (SmolLM2's template also puts its default system message first). The result is
 // the cosine matrix [scenarios, emotions] and its diagonal accuracy: how often a scenario's own emotion
-// ranks first (top-1, chance 1/E) or in the first three (top-3, chance 3/E). Options.CenterOnSet centres
+// ranks first (top-1) or in the first three (top-3), among the T emotions the scenarios target (the
+// paper's matrix; chance 1/T and 3/T) and among all E (chance 1/E and 3/E). Options.CenterOnSet centres
 // on the scenarios' own mean instead of the stories' (what the chat prompt adds at that token is shared by
 // all scenarios). Sweep reads one template with a number ("I just took {X} mg of tylenol") for a range of
 // numbers and follows a few emotions' scores.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/chat"
@@ -118,10 +119,19 @@ type ScenarioResult struct {
 	// Top1 and Top3 are the fractions of scenarios whose emotion ranks first, or in the first three;
 	// Chance1 = 1/E and Chance3 = min(3, E)/E are what random rankings would give.
 	Top1, Top3, Chance1, Chance3 float64
-	ReadToken                    string // the token read, e.g. "\n" (end of "<|im_start|>assistant\n"); "" for ReadMessage
-	Read                         Read   // where the scenarios were read
-	Centering                    string // "story mean", "set mean" or "none"
-	Layer                        int
+	// Targets are the emotions the scenarios imply, in the order of Emotions: the columns of the paper's
+	// diagonal matrix, where a scenario's emotion competes with the other scenarios' emotions rather than
+	// with every near synonym in the list (a "happy" message that ranks joyful and delighted above happy
+	// counts as a miss in Rank, not in TargetRank).
+	Targets []string
+	// TargetRank, TargetTop1 and TargetTop3 are Rank, Top1 and Top3 among the Targets only; TargetChance1 =
+	// 1/T and TargetChance3 = min(3, T)/T.
+	TargetRank                                           []int
+	TargetTop1, TargetTop3, TargetChance1, TargetChance3 float64
+	ReadToken                                            string // the token read, e.g. "\n" (end of "<|im_start|>assistant\n"); "" for ReadMessage
+	Read                                                 Read   // where the scenarios were read
+	Centering                                            string // "story mean", "set mean" or "none"
+	Layer                                                int
 }
 
 // Read is where a scenario is read.
@@ -164,27 +174,43 @@ func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (
 	}
 	r.ReadToken, r.Read = tok, read
 	r.Cosine = projectAll(p, states, opts)
-	e := float64(len(set.Emotions))
-	r.Chance1, r.Chance3 = 1/e, min(3, e)/e
-	for i, s := range r.Scenarios {
-		own := slices.Index(set.Emotions, s.Emotion)
-		rank := 1
-		for j, c := range r.Cosine[i] {
-			if j != own && c > r.Cosine[i][own] {
-				rank++
-			}
-		}
-		r.Rank = append(r.Rank, rank)
-		if rank == 1 {
-			r.Top1++
-		}
-		if rank <= 3 {
-			r.Top3++
+	var targets []int // columns of the scenarios' emotions, in the vectors' order
+	for j, e := range set.Emotions {
+		if slices.ContainsFunc(r.Scenarios, func(s Scenario) bool { return s.Emotion == e }) {
+			targets = append(targets, j)
+			r.Targets = append(r.Targets, e)
 		}
 	}
-	r.Top1 /= float64(len(r.Scenarios))
-	r.Top3 /= float64(len(r.Scenarios))
+	all := make([]int, len(set.Emotions))
+	for j := range all {
+		all[j] = j
+	}
+	r.Rank, r.Top1, r.Top3, r.Chance1, r.Chance3 = r.diagonal(all)
+	r.TargetRank, r.TargetTop1, r.TargetTop3, r.TargetChance1, r.TargetChance3 = r.diagonal(targets)
 	return r, nil
+}
+
+// diagonal ranks each scenario's own emotion among the columns cols of the cosine matrix (1 = the highest)
+// and returns the ranks, the shares ranked first and in the first three, and what chance would give.
+func (r *ScenarioResult) diagonal(cols []int) (rank []int, top1, top3, chance1, chance3 float64) {
+	for i, s := range r.Scenarios {
+		own := slices.Index(r.Emotions, s.Emotion)
+		k := 1
+		for _, j := range cols {
+			if j != own && r.Cosine[i][j] > r.Cosine[i][own] {
+				k++
+			}
+		}
+		rank = append(rank, k)
+		if k == 1 {
+			top1++
+		}
+		if k <= 3 {
+			top3++
+		}
+	}
+	n, c := float64(len(r.Scenarios)), float64(len(cols))
+	return rank, top1 / n, top3 / n, 1 / c, min(3, c) / c
 }
 
 // Labels are the row labels of the matrix: "emotion: start of the text".
@@ -200,38 +226,46 @@ func (r *ScenarioResult) Labels() []string {
 	return out
 }
 
-// Heatmap draws the cosine matrix, scenarios by emotion, with values in the cells.
+// Heatmap draws the paper's matrix: scenarios by the emotions they target (Targets), cosines in the cells,
+// so the diagonal stands out when the vectors read the scenarios.
 func (r *ScenarioResult) Heatmap() (drawing.Figure, error) {
+	cells := make([][]float64, len(r.Scenarios))
 	lim := 0.0
-	for _, row := range r.Cosine {
-		for _, c := range row {
+	for i := range r.Scenarios {
+		for _, e := range r.Targets {
+			c := r.Cosine[i][slices.Index(r.Emotions, e)]
+			cells[i] = append(cells[i], c)
 			lim = max(lim, c, -c)
 		}
 	}
 	if lim == 0 {
 		lim = 1
 	}
-	return drawing.Heatmap(r.Labels(), r.Cosine, drawing.HeatmapOptions{
-		Title: fmt.Sprintf("Implicit scenarios at layer %d: top-1 %.0f%% (chance %.0f%%), top-3 %.0f%% (chance %.0f%%)",
-			r.Layer, 100*r.Top1, 100*r.Chance1, 100*r.Top3, 100*r.Chance3),
-		ColLabels: r.Emotions, CellLabels: true, ValueName: "cosine", Min: -lim, Max: lim,
+	return drawing.Heatmap(r.Labels(), cells, drawing.HeatmapOptions{
+		Title: fmt.Sprintf("Implicit scenarios at layer %d: own emotion in the top 3 of the %d targeted: %.0f%% (chance %.0f%%); of all %d: %.0f%% (chance %.0f%%)",
+			r.Layer, len(r.Targets), 100*r.TargetTop3, 100*r.TargetChance3, len(r.Emotions), 100*r.Top3, 100*r.Chance3),
+		ColLabels: r.Targets, CellLabels: true, ValueName: "cosine", Min: -lim, Max: lim,
 	})
 }
 
-// String is a text table: per scenario, its emotion, the rank of that emotion and the top 3.
+// String is a text table: per scenario, its emotion, the rank of that emotion among the targeted emotions
+// and among all, and the top 3 of all.
 func (r *ScenarioResult) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "implicit scenarios, layer %d, read %s, centring: %s\n", r.Layer, where(r.Read, r.ReadToken), r.Centering)
+	fmt.Fprintf(&b, "  %-12s %9s %9s   %s\n", "emotion", "of "+strconv.Itoa(len(r.Targets)), "of "+strconv.Itoa(len(r.Emotions)), "top 3 of all")
 	for i, s := range r.Scenarios {
 		top := Rank(r.Emotions, r.Cosine[i])
 		var names []string
 		for _, t := range top[:min(3, len(top))] {
 			names = append(names, fmt.Sprintf("%s %.3f", t.Emotion, t.Score))
 		}
-		fmt.Fprintf(&b, "  %-12s rank %2d   top: %s\n", s.Emotion, r.Rank[i], strings.Join(names, ", "))
+		fmt.Fprintf(&b, "  %-12s %9d %9d   %s\n", s.Emotion, r.TargetRank[i], r.Rank[i], strings.Join(names, ", "))
 	}
-	fmt.Fprintf(&b, "top-1 %.0f%% (chance %.0f%%), top-3 %.0f%% (chance %.0f%%), %d scenarios",
-		100*r.Top1, 100*r.Chance1, 100*r.Top3, 100*r.Chance3, len(r.Scenarios))
+	fmt.Fprintf(&b, "among the %d targeted emotions: top-1 %.0f%% (chance %.0f%%), top-3 %.0f%% (chance %.0f%%)\n",
+		len(r.Targets), 100*r.TargetTop1, 100*r.TargetChance1, 100*r.TargetTop3, 100*r.TargetChance3)
+	fmt.Fprintf(&b, "among all %d emotions: top-1 %.0f%% (chance %.0f%%), top-3 %.0f%% (chance %.0f%%); %d scenarios",
+		len(r.Emotions), 100*r.Top1, 100*r.Chance1, 100*r.Top3, 100*r.Chance3, len(r.Scenarios))
 	if len(r.Skipped) > 0 {
 		var sk []string
 		for _, s := range r.Skipped {

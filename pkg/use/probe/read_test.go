@@ -92,6 +92,29 @@ func TestReadScenariosDiagonal(t *testing.T) {
 	if _, err := ReadScenarios(m, set, sc[3:], Options{}); err == nil || !strings.Contains(err.Error(), "no scenario has an emotion") {
 		t.Errorf("only skipped scenarios: got %v", err)
 	}
+	// A vector no scenario targets can outrank a scenario's own emotion among all the emotions but not
+	// among the targeted ones: joyful is happy's scenario state exactly, happy's vector is that state nudged
+	// towards sad's, so happy ranks 2nd of 4 and 1st of the 3 targeted.
+	c := [][]float64{sub(h[0], mean), sub(h[1], mean), sub(h[2], mean)}
+	nudged := make([]float64, len(c[1]))
+	for j := range nudged {
+		nudged[j] = c[1][j] + 0.1*c[0][j]
+	}
+	set = setOf([]string{"sad", "happy", "afraid", "joyful"}, [][]float64{c[0], nudged, c[2], c[1]}, 2)
+	r, err = ReadScenarios(m, set, sc[:3], Options{CenterOnSet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(r.Targets, ",") != "sad,happy,afraid" {
+		t.Errorf("targets %v, want sad, happy, afraid", r.Targets)
+	}
+	if r.Rank[1] != 2 || r.TargetRank[1] != 1 || r.TargetTop1 != 1 || math.Abs(r.Top1-2.0/3) > 1e-12 {
+		t.Errorf("ranks %v among all, %v among the targeted (top-1 %v, %v); want happy 2nd of all, 1st of the targeted",
+			r.Rank, r.TargetRank, r.Top1, r.TargetTop1)
+	}
+	if math.Abs(r.TargetChance1-1.0/3) > 1e-12 || r.TargetChance3 != 1 || r.Chance1 != 0.25 || r.Chance3 != 0.75 {
+		t.Errorf("chance: targeted %v/%v, all %v/%v", r.TargetChance1, r.TargetChance3, r.Chance1, r.Chance3)
+	}
 }
 
 // The sweep reads each value's message like a scenario and keeps the followed emotions' columns.

@@ -167,9 +167,12 @@ type RatingsResult struct {
 	Arousal                Correlation `json:"arousal"`
 	// Readouts: valence, then arousal, read from the first principal components together (see Readout).
 	Readouts []Readout `json:"readouts"`
-	Level    float64   `json:"level"`
-	NBoot    int       `json:"n_boot"`
-	Notes    []string  `json:"notes,omitempty"`
+	// Components: each of the first principal components (up to ComponentsShown) against both ratings, to
+	// show which axis carries valence when PC1 does not.
+	Components []ComponentRatings `json:"components"`
+	Level      float64            `json:"level"`
+	NBoot      int                `json:"n_boot"`
+	Notes      []string           `json:"notes,omitempty"`
 }
 
 // CompareRatings runs a PCA of the vectors [E, D] of all the run's emotions (numeric.PCA), orients PC1 by
@@ -226,6 +229,27 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 		return nil, fmt.Errorf("validate: ratings %s: only %d of the run's %d emotions are rated (%v): a correlation needs 3 or more",
 			rt.File, len(r.Emotions), len(emotions), r.Emotions)
 	}
+	_, nc := pca.Scores.Dims()
+	for c := range min(nc, ComponentsShown) {
+		cr := ComponentRatings{Component: fmt.Sprintf("PC%d", c+1), ExplainedVariance: pca.ExplainedVarianceRatio[c]}
+		var x []float64
+		for i, e := range emotions {
+			if _, ok := byWord[strings.ToLower(strings.TrimSpace(e))]; ok {
+				x = append(x, pca.Scores.At(i, c))
+			}
+		}
+		for _, m := range []struct {
+			dst *Float
+			y   []float64
+		}{{&cr.Valence, r.Valence.Ratings}, {&cr.Arousal, r.Arousal.Ratings}} {
+			v, err := numeric.Pearson(x, m.y)
+			if err != nil {
+				v = math.NaN() // a component with no variance over the rated emotions
+			}
+			*m.dst = Float(v)
+		}
+		r.Components = append(r.Components, cr)
+	}
 	if len(r.Emotions) > 5 {
 		k := 0 // components that carry variance: a least-squares fit on a numerically empty one is ill-posed
 		for _, ev := range pca.ExplainedVarianceRatio {
@@ -261,6 +285,19 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 
 // ReadoutComponents is how many principal components a Readout reads from.
 const ReadoutComponents = 10
+
+// ComponentsShown is how many principal components RatingsResult.Components correlates with the ratings.
+const ComponentsShown = 5
+
+// ComponentRatings is one principal component against both ratings, over the rated emotions: Pearson r.
+// Only PC1 and PC2 are oriented (RatingsResult.Valence, Arousal); a later component's sign, and so its r's,
+// is arbitrary.
+type ComponentRatings struct {
+	Component         string  `json:"component"` // "PC3"
+	ExplainedVariance float64 `json:"explained_variance_ratio"`
+	Valence           Float   `json:"valence_r"`
+	Arousal           Float   `json:"arousal_r"`
+}
 
 // Readout asks whether a rating is in the vectors at all, where PC1 against valence asks whether it is their
 // main axis: ordinary least squares of the rating on the scores of the first Components principal

@@ -125,6 +125,20 @@ func TestCompareRatingsPerfect(t *testing.T) {
 			t.Errorf("%s vs %s: oriented %v, r %v, rho %v; want oriented, 1, 1", c.Component, c.Rating, c.Oriented, c.Pearson.Estimate, c.Spearman.Estimate)
 		}
 	}
+	// Per component: PC1 is valence and not arousal (made uncorrelated over all seven, so nearly so over the
+	// six rated), PC2 the reverse.
+	if len(r.Components) < 2 || r.Components[0].Component != "PC1" || r.Components[1].Component != "PC2" {
+		t.Fatalf("components %+v", r.Components)
+	}
+	for _, c := range []struct {
+		got  Float
+		want float64
+	}{{r.Components[0].Valence, 1}, {r.Components[0].Arousal, 0}, {r.Components[1].Valence, 0}, {r.Components[1].Arousal, 1}} {
+		if math.Abs(math.Abs(float64(c.got))-c.want) > 0.01 {
+			t.Errorf("components %+v: want |r| 1 on the diagonal, 0 off it", r.Components)
+			break
+		}
+	}
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
@@ -181,5 +195,10 @@ func TestReadoutFindsWhatPC1Misses(t *testing.T) {
 	}
 	if math.Abs(r.Valence.Pearson.Estimate) > 0.9 {
 		t.Errorf("PC1 vs valence r = %v: the test wants PC1 to miss valence", r.Valence.Pearson.Estimate)
+	}
+	// The table of components shows where valence went: the plane of PC2 and PC3 holds it, PC1 none of it.
+	if len(r.Components) < 3 || math.Abs(float64(r.Components[0].Valence)) > 0.9 ||
+		math.Hypot(float64(r.Components[1].Valence), float64(r.Components[2].Valence)) < 0.99 {
+		t.Errorf("components %+v: want valence off PC1 and in the plane of PC2 and PC3", r.Components)
 	}
 }

@@ -190,6 +190,14 @@ func (r *Report) Markdown() string {
 			p("| %s vs %s | %s | %s | %.2f |\n", c.c.Component, c.c.Rating, interval(c.c.Pearson), interval(c.c.Spearman), c.paper)
 		}
 		p("\n")
+		if len(rr.Components) > 0 {
+			p("Each of the first principal components against the ratings (Pearson r over the rated emotions; past PC2 a " +
+				"component's sign is arbitrary):\n\n| component | variance | r with valence | r with arousal |\n|---|---|---|---|\n")
+			for _, c := range rr.Components {
+				p("| %s | %.0f%% | %s | %s |\n", c.Component, 100*c.ExplainedVariance, num(c.Valence), num(c.Arousal))
+			}
+			p("\n")
+		}
 		for _, ro := range rr.Readouts {
 			p("Read from the first %d principal components together (least squares, each emotion predicted by a fit to the "+
 				"others), %s correlates r = %s with the human ratings.\n", ro.Components, ro.Rating, num(ro.R))

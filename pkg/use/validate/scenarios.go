@@ -2,6 +2,8 @@ package validate
 
 import (
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
 	"github.com/emotion-probes/emotion-probes/pkg/method/vectors"
@@ -31,40 +33,29 @@ func ScenarioSections(m *lm.Model, outputDir, path string) ([]*Section, error) {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
 	opts := probe.Options{Center: center}
-	res, err := probe.ReadScenarios(m, set, sc, opts)
+	sec, err := scenarioSection(m, set, sc, opts, "scenarios", "Implicit scenarios (layer %d)",
+		"Each message implies an emotion without naming it; it is formatted as a user turn and read at the "+
+			"end of the assistant's header (the paper's position). Its own emotion should score highest (the diagonal). "+
+			"Aim: top-3 at least 50% among the emotions the scenarios target.",
+		"Implicit scenarios: cosine with the vectors of the emotions they target")
 	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
-	}
-	heat, err := res.Heatmap()
-	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
-	}
-	sec := &Section{
-		Name: "scenarios", Title: fmt.Sprintf("Implicit scenarios (layer %d)", res.Layer),
-		Markdown: "Each message implies an emotion without naming it; it is formatted as a user turn and read at the " +
-			"end of the assistant's header (the paper's position). Its own emotion should score highest (the diagonal). " +
-			"Aim: top-3 at least 50%.\n\n" + "```\n" + res.String() + "\n```",
-		Data:    res,
-		Figures: []SectionFigure{{Base: "scenarios", Caption: "Implicit scenarios: cosine with each emotion vector", Figure: heat}},
+		return nil, err
 	}
 	msgOpts := opts
 	msgOpts.Read = probe.ReadMessage
-	alone, err := probe.ReadScenarios(m, set, sc, msgOpts)
+	secAlone, err := scenarioSection(m, set, sc, msgOpts, "scenarios_message", "Implicit scenarios read as stories (layer %d)",
+		"The same messages read alone, as the stories were read (raw text, BOS first, the mean state over "+
+			"the message's tokens). Beside the header's read, this tells what the text itself carries from what the "+
+			"model still holds of it when it is about to answer.",
+		"Implicit scenarios read as stories")
 	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
+		return nil, err
 	}
-	aloneHeat, err := alone.Heatmap()
+	table, err := scenarioTable(m, set, sc, opts, sec.Data.(*probe.ScenarioResult), secAlone.Data.(*probe.ScenarioResult))
 	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
+		return nil, err
 	}
-	secAlone := &Section{
-		Name: "scenarios_message", Title: fmt.Sprintf("Implicit scenarios read as stories (layer %d)", alone.Layer),
-		Markdown: "The same messages read alone, as the stories were read (raw text, BOS first, the mean state over " +
-			"the message's tokens). Beside the header's read, this tells what the text itself carries from what the " +
-			"model still holds of it when it is about to answer.\n\n```\n" + alone.String() + "\n```",
-		Data:    alone,
-		Figures: []SectionFigure{{Base: "scenarios_message", Caption: "Implicit scenarios read as stories", Figure: aloneHeat}},
-	}
+	sec.Markdown += "\n\n" + table
 	spec, err := probe.LoadSweep(path)
 	if err != nil {
 		sec.Markdown += "\n\nNo numeric sweep: " + err.Error()
@@ -85,4 +76,52 @@ func ScenarioSections(m *lm.Model, outputDir, path string) ([]*Section, error) {
 		Data:    sw,
 		Figures: []SectionFigure{{Base: "numeric_sweep", Caption: "Numeric sweep", Figure: line}},
 	}}, nil
+}
+
+// scenarioSection reads the scenarios with opts and makes a report section of the result: intro, the
+// table, the matrix. title has a %d for the layer.
+func scenarioSection(m *lm.Model, set *vectors.Set, sc []probe.Scenario, opts probe.Options, name, title, intro, caption string) (*Section, error) {
+	res, err := probe.ReadScenarios(m, set, sc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	heat, err := res.Heatmap()
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return &Section{
+		Name: name, Title: fmt.Sprintf(title, res.Layer),
+		Markdown: intro + "\n\n```\n" + res.String() + "\n```",
+		Data:     res,
+		Figures:  []SectionFigure{{Base: name, Caption: caption, Figure: heat}},
+	}, nil
+}
+
+// scenarioTable reads the scenarios again centred on their own mean (probe.Options.CenterOnSet: what the
+// chat prompt adds at the header is shared by every message, and the stories' mean does not remove it) and
+// sets the four ways side by side, with a one-sided binomial p for the top-3 among the targeted emotions.
+func scenarioTable(m *lm.Model, set *vectors.Set, sc []probe.Scenario, opts probe.Options, header, alone *probe.ScenarioResult) (string, error) {
+	var b strings.Builder
+	b.WriteString("The two reads, each centred on the stories' mean (as above) and on the scenarios' own mean:\n\n" +
+		"| read | centring | top-1 of the targeted | top-3 of the targeted | p | top-1 of all | top-3 of all |\n" +
+		"|---|---|---|---|---|---|---|\n")
+	row := func(r *probe.ScenarioResult) {
+		n := len(r.Scenarios)
+		k := int(math.Round(r.TargetTop3 * float64(n)))
+		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %.0f%% | %s | %.0f%% | %.0f%% |\n", r.Read, r.Centering,
+			100*r.TargetTop1, 100*r.TargetTop3, pValue(BinomialTail(n, k, r.TargetChance3)), 100*r.Top1, 100*r.Top3)
+	}
+	for _, r := range []*probe.ScenarioResult{header, alone} {
+		o := opts
+		o.Read, o.CenterOnSet = r.Read, true
+		onSet, err := probe.ReadScenarios(m, set, sc, o)
+		if err != nil {
+			return "", fmt.Errorf("validate: %w", err)
+		}
+		row(r)
+		row(onSet)
+	}
+	fmt.Fprintf(&b, "| chance (%d targeted, %d in all) | | %.0f%% | %.0f%% | | %.0f%% | %.0f%% |\n",
+		len(header.Targets), len(header.Emotions), 100*header.TargetChance1, 100*header.TargetChance3, 100*header.Chance1, 100*header.Chance3)
+	return b.String(), nil
 }
