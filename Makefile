@@ -51,7 +51,7 @@ FUZZ_TARGETS := \
 RACE_PKGS := ./pkg/support/progress ./pkg/support/checkpoint ./pkg/support/workers ./pkg/method/generate \
 	./pkg/engine/gguf ./pkg/engine/hub ./pkg/engine/chat ./pkg/nb
 
-.PHONY: help setup lab build test bench xla reproduce gpu-check check-docker clean fuzz race
+.PHONY: help setup lab build test bench xla reproduce gpu-check gpu-check-dry check-docker clean fuzz race
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -116,6 +116,9 @@ reproduce: setup build xla ## run every notebook headless on a config: make repr
 
 gpu-check: ## on an NVIDIA GPU machine with Go: the engine's golden test on XLA CUDA, bench, the small run (kernel-setup/gpu-check.sh)
 	kernel-setup/gpu-check.sh all
+
+gpu-check-dry: ## the GPU check's three steps here, on XLA's CPU plugin (bench at batches 1 and 8, config/tiny.yaml)
+	kernel-setup/gpu-check.sh all --dry-run
 
 check-docker: ## check that the Dockerfiles agree with this Makefile and setup.sh
 	bash kernel-setup/check-dockerfiles.sh

@@ -14,6 +14,10 @@
 #                                            and writes each result to D (default .gpu/out): gpu-check.md (the
 #                                            figures, ready to paste into BENCHMARKS.md), the logs.
 #   kernel-setup/gpu-check.sh all            both, on a GPU machine that has Go (make gpu-check).
+#   kernel-setup/gpu-check.sh run --dry-run  the same three steps on XLA's CPU plugin (kernel-setup/xla-cpu.sh),
+#                                            here, with the bench at batches 1 and 8 and config/tiny.yaml in
+#                                            place of small (which takes half an hour on a CPU): proves the
+#                                            script before a GPU is at hand (make gpu-check-dry).
 #
 # Why two halves: GPU machines often have no Go toolchain and no network (the project's lent machines have
 # Python with jax and jax-cuda13-pjrt, and nothing else). `prepare` builds the CLI and the engine's test
@@ -71,71 +75,87 @@ PY
 }
 
 run() {
-	local out="${gpu}/out"
+	local out="${gpu}/out" dry=0
 	while [[ $# -gt 0 ]]; do
 		case "$1" in
 		--out) out="${2:?--out needs a folder}"; shift 2 ;;
+		--dry-run) dry=1; shift ;;
 		*) die "unknown argument $1" ;;
 		esac
 	done
 	[[ -x "${gpu}/emotion-probes" && -x "${gpu}/lm.test" ]] || die "${gpu}/ has no binaries: run kernel-setup/gpu-check.sh prepare first (where Go is)"
-	if ! { command -v nvidia-smi >/dev/null && nvidia-smi -L >&2; } && [[ ! -e /dev/nvidia0 ]]; then
-		die "no NVIDIA GPU here (no nvidia-smi, no /dev/nvidia0): run this on the GPU machine"
+	# What differs between the run on the GPU and the dry run on the CPU plugin.
+	local backend batches config title plugin_note
+	if ((dry)); then
+		backend="$(kernel-setup/xla-cpu.sh)" || die "the dry run needs XLA's CPU plugin: kernel-setup/xla-cpu.sh could not install it"
+		batches="1,8" config="config/tiny.yaml" title="dry run on XLA's CPU plugin ($(nproc) cores)"
+		plugin_note="${backend}"
+		export EMOTION_PROBES_XLA_PLUGIN="${backend#xla:}" GOMLX_NO_AUTO_INSTALL=1
+	else
+		if ! { command -v nvidia-smi >/dev/null && nvidia-smi -L >&2; } && [[ ! -e /dev/nvidia0 ]]; then
+			die "no NVIDIA GPU here (no nvidia-smi, no /dev/nvidia0): run this on the GPU machine, or try the script here with run --dry-run"
+		fi
+		local so site nv plugdir
+		so="$(find_plugin)"
+		site="$(dirname "$(dirname "$(dirname "$so")")")" # .../site-packages
+		nv="${site}/nvidia"
+		plugdir="$(pwd -P)/${gpu}/plugin"
+		mkdir -p "$plugdir"
+		ln -sf "$so" "${plugdir}/pjrt_c_api_cuda_plugin.so"
+		ln -sfn "$nv" "$(dirname "$plugdir")/nvidia" # go-xla looks for ../nvidia beside the plugin's folder
+		export PJRT_PLUGIN_LIBRARY_PATH="$plugdir" GOMLX_NO_AUTO_INSTALL=1 EMOTION_PROBES_XLA_PLUGIN=xla:cuda
+		export LD_LIBRARY_PATH="${nv}/cu13/lib:${nv}/cudnn/lib:${nv}/nccl/lib:${nv}/nvshmem/lib:${LD_LIBRARY_PATH:-}"
+		export XLA_FLAGS="${XLA_FLAGS:---xla_gpu_cuda_data_dir=${nv}/cu13}"
+		backend="xla:cuda" batches="1,8,32,64,256" config="config/small.yaml"
+		title="$(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -n 1 || echo 'GPU')"
+		plugin_note="XLA CUDA plugin: jax-cuda13-pjrt ${JAX_CUDA_PJRT}"
 	fi
+	say "backend: ${backend}"
 	mkdir -p "$out"
 	out="$(cd "$out" && pwd -P)"
 
-	local so site nv plugdir
-	so="$(find_plugin)"
-	site="$(dirname "$(dirname "$(dirname "$so")")")" # .../site-packages
-	nv="${site}/nvidia"
-	plugdir="$(pwd -P)/${gpu}/plugin"
-	mkdir -p "$plugdir"
-	ln -sf "$so" "${plugdir}/pjrt_c_api_cuda_plugin.so"
-	ln -sfn "$nv" "$(dirname "$plugdir")/nvidia" # go-xla looks for ../nvidia beside the plugin's folder
-	export PJRT_PLUGIN_LIBRARY_PATH="$plugdir" GOMLX_NO_AUTO_INSTALL=1
-	export LD_LIBRARY_PATH="${nv}/cu13/lib:${nv}/cudnn/lib:${nv}/nccl/lib:${nv}/nvshmem/lib:${LD_LIBRARY_PATH:-}"
-	export XLA_FLAGS="${XLA_FLAGS:---xla_gpu_cuda_data_dir=${nv}/cu13}"
-	say "plugin: ${so}"
-
 	local md="${out}/gpu-check.md" status=0
 	{
-		echo "## GPU check: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -n 1 || echo 'GPU')"
+		echo "## GPU check: ${title}"
 		echo
-		echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') by \`kernel-setup/gpu-check.sh\` (XLA CUDA plugin: jax-cuda13-pjrt ${JAX_CUDA_PJRT})."
+		echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') by \`kernel-setup/gpu-check.sh\` (${plugin_note})."
 		echo
 	} >"$md"
 
-	say "1. golden test on XLA CUDA (TestXLAMatchesGoBackend)"
+	say "1. golden test on ${backend} (TestXLAMatchesGoBackend)"
 	local t0=$SECONDS
-	if (cd pkg/engine/lm && EMOTION_PROBES_XLA_PLUGIN=xla:cuda "${root}/${gpu}/lm.test" -test.run 'XLAMatchesGoBackend' -test.v) >"${out}/golden.log" 2>&1; then
-		echo "- Engine on XLA CUDA equals the pure-Go backend (TestXLAMatchesGoBackend): **pass** ($((SECONDS - t0)) s)." >>"$md"
+	if (cd pkg/engine/lm && "${root}/${gpu}/lm.test" -test.run 'XLAMatchesGoBackend' -test.v) >"${out}/golden.log" 2>&1; then
+		echo "- Engine on ${backend} equals the pure-Go backend (TestXLAMatchesGoBackend): **pass** ($((SECONDS - t0)) s)." >>"$md"
 	else
 		status=1
-		echo "- Engine on XLA CUDA (TestXLAMatchesGoBackend): **FAIL**; see golden.log:" >>"$md"
+		echo "- Engine on ${backend} (TestXLAMatchesGoBackend): **FAIL**; see golden.log:" >>"$md"
 		echo '```' >>"$md"
 		tail -n 20 "${out}/golden.log" >>"$md"
 		echo '```' >>"$md"
 	fi
 
-	say "2. bench on xla:cuda"
-	if "${gpu}/emotion-probes" bench --backend xla:cuda --batches 1,8,32,64,256 --out "${out}/bench.md" --section gpu >"${out}/bench.log" 2>&1; then
-		{ echo; cat "${out}/bench.md"; } >>"$md"
+	say "2. bench on ${backend}"
+	if "${gpu}/emotion-probes" bench --backend "$backend" --batches "$batches" --out "${out}/bench.md" --section gpu >"${out}/bench.log" 2>&1; then
+		{ echo; sed -n "/<!-- gpu:begin -->/,/<!-- gpu:end -->/p" "${out}/bench.md"; } >>"$md" # the section, ready for BENCHMARKS.md
 	else
 		echo "- bench: not run ($(tail -n 1 "${out}/bench.log")); it needs the default model in the cache or a network to fetch it." >>"$md"
 	fi
 
-	say "3. config/small.yaml on the GPU"
-	# A copy beside config/small.yaml (its data paths are relative to its folder), on the GPU, writing to $out.
-	local cfg="config/.gpu-check-small.yaml"
-	sed -e 's|^  backend: .*|  backend: xla:cuda|' -e "s|^  dir: .*|  dir: ${out}/small|" config/small.yaml >"$cfg"
+	local name
+	name="$(basename "$config" .yaml)"
+	say "3. ${config} on ${backend}"
+	# A copy beside the config (its data paths are relative to its folder), on the backend, writing to $out.
+	local cfg="config/.gpu-check-${name}.yaml"
+	sed -e "s|^  backend: .*|  backend: ${backend}|" -e "s|^  dir: .*|  dir: ${out}/${name}|" "$config" >"$cfg"
 	t0=$SECONDS
-	if "${gpu}/emotion-probes" run-all --config "$cfg" --quiet >"${out}/small.log" 2>&1 &&
-		"${gpu}/emotion-probes" validate --config "$cfg" --quiet >>"${out}/small.log" 2>&1; then
-		echo "- config/small.yaml, run-all + validate on xla:cuda: $((SECONDS - t0)) s; the report is ${out}/small/validation/report.md." >>"$md"
+	if "${gpu}/emotion-probes" run-all --config "$cfg" --quiet >"${out}/${name}.log" 2>&1 &&
+		"${gpu}/emotion-probes" validate --config "$cfg" --quiet >>"${out}/${name}.log" 2>&1; then
+		echo "- ${config}, run-all + validate on ${backend}: $((SECONDS - t0)) s; the report is ${out}/${name}/validation/report.md." >>"$md"
 	else
-		echo "- config/small.yaml: not finished ($(tail -n 1 "${out}/small.log")); see small.log." >>"$md"
+		status=1
+		echo "- ${config}: not finished ($(tail -n 1 "${out}/${name}.log")); see ${name}.log." >>"$md"
 	fi
+	rm -f "$cfg"
 	cat "$md"
 	return "$status"
 }
@@ -144,5 +164,5 @@ case "${1:-}" in
 prepare) prepare ;;
 run) shift; run "$@" ;;
 all) prepare; shift; run "$@" ;;
-*) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
