@@ -308,22 +308,29 @@ func (x *run) emotions() (*Part, error) {
 
 // readUnits reads the texts of the pending units of the shard (texts[i] are unit names[i]'s; every unit of
 // the shard is listed, so that the chunks do not depend on which are pending: readChunks), chunk by chunk
-// under a progress bar, and hands each pending unit's reading to write as soon as the unit is read, so an
-// interrupted run keeps every unit written. kind names a unit in messages ("emotion", "topic").
+// under a progress bar that counts the finished units' texts as resumed, and hands each pending unit's
+// reading to write as soon as the unit is read, so an interrupted run keeps every unit written. kind names
+// a unit in messages ("emotion", "topic").
 func (x *run) readUnits(st *checkpoint.Stage, label, kind string, names []string, texts [][]string, pending []bool,
 	write func(i int, rd *reading) error) error {
-	total, units := 0, 0
+	total, resumed, units := 0, 0, 0
 	for i, t := range texts {
+		total += len(t)
 		if pending[i] {
-			total += len(t)
 			units++
+		} else {
+			resumed += len(t)
 		}
 	}
-	if err := dropComplete(st, units); err != nil || units == 0 {
-		return err // nothing pending: not even the tokenizing that sizes the chunks
+	if err := dropComplete(st, units); err != nil {
+		return err
 	}
 	bar := progress.New(label, total, withUnit(x.opts.Progress, "texts"))
 	defer bar.Done()
+	bar.Resume(resumed)
+	if units == 0 {
+		return nil // nothing pending: not even the tokenizing that sizes the chunks
+	}
 	err := x.r.readChunks(x.ctx, texts, pending, x.opts.ChunkTexts, x.chunkTokens(), bar.Add, func(i int, rd *reading) error {
 		if err := write(i, rd); err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/checkpoint"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
+	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
 
 func runOpts(source string) Options {
@@ -396,5 +397,31 @@ func TestPackingFollowsConfig(t *testing.T) {
 	cfg.Extraction.BatchSize, cfg.Extraction.BatchTokens = 8, 1000
 	if got := Packing(cfg); got != (lm.Packing{BatchTokens: 1000, MaxRows: 8}) {
 		t.Errorf("Packing = %+v, want {1000 8}", got)
+	}
+}
+
+// A rerun with every unit written reads nothing, yet still shows its bars, full, with every text counted
+// as resumed: a notebook that resumes shows where the stage stands (and what the earlier run did).
+func TestRunFinishedShowsFullBars(t *testing.T) {
+	cfg := testConfig(t, testEmotions, testTopics)
+	writeStages(t, cfg, 4)
+	eng := &fakeEngine{d: 5, value: simpleValue}
+	if _, err := Run(context.Background(), eng, cfg, runOpts("both")); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	opts := runOpts("both")
+	opts.Progress = progress.Options{Writer: &log}
+	sum, err := Run(context.Background(), eng, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Emotions.Texts != 0 || sum.Neutral.Texts != 0 {
+		t.Fatalf("the rerun read texts: %+v, %+v", sum.Emotions, sum.Neutral)
+	}
+	for _, want := range []string{"activations: stories", "activations: neutral", "100%"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the rerun's progress lacks %q:\n%s", want, log.String())
+		}
 	}
 }
