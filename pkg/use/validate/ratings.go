@@ -213,12 +213,14 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 	for _, row := range rt.Rows {
 		byWord[row.Emotion] = row
 	}
+	var rated []int // rows of the vectors whose emotion is rated, in run order
 	for i, e := range emotions {
 		row, ok := byWord[strings.ToLower(strings.TrimSpace(e))]
 		if !ok {
 			r.Missing = append(r.Missing, e)
 			continue
 		}
+		rated = append(rated, i)
 		r.Emotions = append(r.Emotions, e)
 		r.Valence.Scores = append(r.Valence.Scores, pca.Scores.At(i, 0))
 		r.Valence.Ratings = append(r.Valence.Ratings, row.Valence)
@@ -233,10 +235,8 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 	for c := range min(nc, ComponentsShown) {
 		cr := ComponentRatings{Component: fmt.Sprintf("PC%d", c+1), ExplainedVariance: pca.ExplainedVarianceRatio[c]}
 		var x []float64
-		for i, e := range emotions {
-			if _, ok := byWord[strings.ToLower(strings.TrimSpace(e))]; ok {
-				x = append(x, pca.Scores.At(i, c))
-			}
+		for _, i := range rated {
+			x = append(x, pca.Scores.At(i, c))
 		}
 		for _, m := range []struct {
 			dst *Float
@@ -259,13 +259,7 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 		}
 		k = min(k, ReadoutComponents, len(r.Emotions)-4)
 		for _, c := range []*Correlation{&r.Valence, &r.Arousal} {
-			var rows []int
-			for i, e := range emotions {
-				if _, ok := byWord[strings.ToLower(strings.TrimSpace(e))]; ok {
-					rows = append(rows, i)
-				}
-			}
-			r.Readouts = append(r.Readouts, readout(pca.Scores, rows, k, c.Ratings, c.Rating))
+			r.Readouts = append(r.Readouts, readout(pca.Scores, rated, k, c.Ratings, c.Rating))
 		}
 	}
 	for _, c := range []*Correlation{&r.Valence, &r.Arousal} {
