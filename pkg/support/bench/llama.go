@@ -100,12 +100,7 @@ func runTool(ctx context.Context, path string, args ...string) ([]byte, float64,
 // ParseBatchedBench reads llama-batched-bench's --output-format jsonl: new tokens/s (speed_tg) by batch (pl).
 func ParseBatchedBench(out []byte) (map[string]float64, error) {
 	rates := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if !bytes.HasPrefix(line, []byte("{")) {
-			continue
-		}
+	for _, line := range resultLines(out) {
 		var r struct {
 			PL      int     `json:"pl"`
 			SpeedTG float64 `json:"speed_tg"`
@@ -124,13 +119,7 @@ func ParseBatchedBench(out []byte) (map[string]float64, error) {
 // ParseLlamaBench reads llama-bench's -o jsonl: the mean tokens/s of the prompt-processing test of n tokens,
 // and the build (commit) that ran it.
 func ParseLlamaBench(out []byte, n int) (float64, string, error) {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if !bytes.HasPrefix(line, []byte("{")) {
-			continue
-		}
+	for _, line := range resultLines(out) {
 		var r struct {
 			Commit  string  `json:"build_commit"`
 			Build   int     `json:"build_number"`
@@ -146,4 +135,18 @@ func ParseLlamaBench(out []byte, n int) (float64, string, error) {
 		}
 	}
 	return 0, "", fmt.Errorf("no prompt-processing result of %d tokens (a JSON line with n_prompt %d, n_gen 0) in its output", n, n)
+}
+
+// resultLines are the JSON lines of a llama.cpp tool's jsonl output: those that start with "{" (the tools
+// print logs beside them), trimmed.
+func resultLines(out []byte) [][]byte {
+	var lines [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); bytes.HasPrefix(line, []byte("{")) {
+			lines = append(lines, bytes.Clone(line))
+		}
+	}
+	return lines
 }
