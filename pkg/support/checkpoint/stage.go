@@ -76,6 +76,14 @@ func OpenStage(dir, stage string, fp Fingerprint, force bool) (*Stage, error) {
 	mpath := filepath.Join(sdir, ManifestFile)
 	var old Manifest
 	err := ReadJSON(mpath, &old)
+	name, hasOutputs := "", false
+	if errors.Is(err, fs.ErrNotExist) {
+		if name, hasOutputs = firstOutput(sdir); hasOutputs {
+			// Another worker of the same run may have opened the stage since the first look. It writes its
+			// manifest before any output, so a second look finds the manifest if the outputs are its own.
+			err = ReadJSON(mpath, &old)
+		}
+	}
 	switch {
 	case err == nil:
 		if diffs := Compare(old.Fingerprint, fp); len(diffs) > 0 {
@@ -86,7 +94,7 @@ func OpenStage(dir, stage string, fp Fingerprint, force bool) (*Stage, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, err // *CorruptError or unreadable: its message says what to do
 	}
-	if name, ok := firstOutput(sdir); ok {
+	if hasOutputs {
 		return nil, fmt.Errorf("checkpoint: stage %q: %s holds outputs (%s) but no %s, so what made them is unknown: "+
 			"rerun with --force to discard them and start over, or set output.dir to another folder",
 			stage, sdir, name, ManifestFile)

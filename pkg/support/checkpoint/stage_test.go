@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,5 +249,29 @@ func TestRequire(t *testing.T) {
 	var ce *CorruptError
 	if err := Require(out, "activations", "extract"); !errors.As(err, &ce) {
 		t.Errorf("Require = %v, want *CorruptError", err)
+	}
+}
+
+// Workers of one sharded run open the same stage at the same moment, and each writes units as soon as it
+// has opened it. None may take another's fresh manifest or units for outputs of unknown origin.
+func TestOpenStageConcurrentWorkers(t *testing.T) {
+	fp := Fingerprint{"model": "m"}
+	for round := range 300 {
+		out := t.TempDir()
+		errs := make(chan error, 4)
+		for w := range 4 {
+			go func() {
+				st, err := OpenStage(out, "stories", fp, false)
+				if err == nil {
+					err = WriteJSON(st.Path(fmt.Sprintf("unit-%d.json", w)), w)
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
 	}
 }
