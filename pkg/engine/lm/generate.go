@@ -82,12 +82,18 @@ func GenerateWith(s Streamer, prompts [][]int, opts GenerateOptions) ([]Completi
 	return out, nil
 }
 
-// Stream continues requests as they come, with continuous batching. The KV cache has
+// Stream continues requests as they come, with continuous batching. The KV cache has up to
 // opts.BatchSize slots, decoded together one token per step; as soon as a sequence ends (a stop
 // token or MaxNewTokens) its completion goes to done and its slot is free. Free slots are
 // refilled with the next requests, whose prompts are read (prefilled) into their slots of the
 // cache in one pass, between two steps of the others. So no slot waits for the longest
 // sequence of a batch, as it would with fixed batches.
+//
+// A step costs about the same for every slot, busy or not, so the cache holds no more slots than
+// the requests need: it starts at the first requests' number (rounded up to a power of two),
+// grows as more come, and once no request waits and half the slots or more are free, the busy
+// ones move to the front of a cache half the size or less. So the stream's tail, a few long
+// sequences, runs at their own cost, not at the full batch's.
 //
 // next returns the next request, or false when there is none for now. Stream asks again
 // whenever slots are free, so done may make new requests (the next turn of a dialogue); it
@@ -108,8 +114,7 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := &stream{m: m, opts: opts, done: done, slots: make([]slot, rows),
-		tokens: make([]int32, rows), positions: make([]int32, rows), draws: make([]int, rows)}
+	s := &stream{m: m, opts: opts, done: done, maxRows: rows}
 	defer s.release()
 	// Refilling costs a pass over the new prompts; a few slots at a time make that pass worth it
 	// while the free slots idle only briefly.
@@ -119,7 +124,7 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 			return err
 		}
 		admitted := 0
-		if free := s.free(); free > 0 && (free >= refillAt || s.busy == 0) {
+		if free := rows - s.busy; free > 0 && (free >= refillAt || s.busy == 0) {
 			var reqs []Request
 			for len(reqs) < free {
 				r, ok := next()
@@ -132,6 +137,11 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 				return err
 			}
 			admitted = len(reqs)
+			if admitted < free { // none waits
+				if err := s.shrink(); err != nil {
+					return err
+				}
+			}
 		}
 		if s.busy == 0 {
 			if admitted == 0 {
@@ -159,7 +169,8 @@ type stream struct {
 	m         *Model
 	opts      GenerateOptions
 	done      func(Request, Completion) error
-	slots     []slot
+	maxRows   int    // opts.BatchSize: the most slots the cache may hold
+	slots     []slot // one per row of the cache
 	busy      int
 	caches    []*tensors.Tensor // 2 per layer, [rows, K, S, hd]; nil until the first prompts are read
 	cacheLen  int               // S
@@ -169,8 +180,6 @@ type stream struct {
 	finished  int // sequences handed to done, for Progress
 	newTokens int
 }
-
-func (s *stream) free() int { return len(s.slots) - s.busy }
 
 func (s *stream) release() {
 	for _, c := range s.caches {
@@ -204,10 +213,15 @@ func (s *stream) admit(reqs []Request) error {
 		}
 		longest = max(longest, len(r.Prompt))
 	}
-	if need := bucket(longest+maxNew, 64); need > s.cacheLen {
-		if err := s.resize(len(s.slots), need); err != nil {
+	rows := len(s.slots)
+	if s.busy+len(reqs) > rows {
+		rows = min(s.maxRows, 1<<bits.Len(uint(s.busy+len(reqs)-1)))
+	}
+	if need := bucket(longest+maxNew, 64); need > s.cacheLen || rows > len(s.slots) {
+		if err := s.resize(rows, max(need, s.cacheLen)); err != nil {
 			return err
 		}
+		s.setRows(rows)
 	}
 
 	// One pass over the new prompts, in a batch of a power of two rows (few programs to compile;
@@ -364,6 +378,60 @@ func (s *stream) finish(i int) error {
 		s.opts.Progress(s.finished, s.newTokens)
 	}
 	return s.done(req, out)
+}
+
+// setRows gives the slots and their per-slot state n rows, keeping the first ones.
+func (s *stream) setRows(n int) {
+	s.slots = append(s.slots[:min(n, len(s.slots))], make([]slot, max(0, n-len(s.slots)))...)
+	s.tokens = append(s.tokens[:min(n, len(s.tokens))], make([]int32, max(0, n-len(s.tokens)))...)
+	s.positions = append(s.positions[:min(n, len(s.positions))], make([]int32, max(0, n-len(s.positions)))...)
+	s.draws = make([]int, n)
+}
+
+// shrink moves the busy slots to the front of a cache of the fewest rows, a power of two, that
+// holds them, when that is half the rows or less. Stream calls it when no request waits.
+func (s *stream) shrink() error {
+	if s.caches == nil || s.busy == 0 {
+		return nil
+	}
+	rows := 1 << bits.Len(uint(s.busy-1))
+	if 2*rows > len(s.slots) {
+		return nil
+	}
+	// keep: the old row of each new one. The rows past the busy ones are free; they copy row 0,
+	// as a refill rewrites a whole row.
+	keep := make([]int32, rows)
+	j := 0
+	for i := range s.slots {
+		if s.slots[i].busy {
+			keep[j] = int32(i)
+			s.slots[j], s.tokens[j], s.positions[j] = s.slots[i], s.tokens[i], s.positions[i]
+			j++
+		}
+	}
+	for k := j; k < len(s.slots); k++ {
+		s.slots[k], s.tokens[k], s.positions[k] = slot{}, 0, 0
+	}
+	e, err := s.m.exec("keep-rows", func() func(*graph.Graph, []*graph.Node) []*graph.Node {
+		return keepRowsGraph(len(s.caches))
+	})
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, len(s.caches)+1)
+	for _, c := range s.caches {
+		args = append(args, c)
+	}
+	outs, err := e.Call(append(args, tensors.FromFlatDataAndDimensions(keep, rows))...)
+	if err != nil {
+		return fmt.Errorf("lm: shrinking the KV cache: %w", err)
+	}
+	for _, c := range s.caches {
+		c.FinalizeAll()
+	}
+	s.caches = outs
+	s.setRows(rows)
+	return nil
 }
 
 // resize pads the cache with zeros to rows slots of cacheLen positions.

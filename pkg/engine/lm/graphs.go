@@ -188,6 +188,23 @@ func resizeGraph(rows, cacheLen int) func(g *Graph, in []*Node) []*Node {
 	}
 }
 
+// keepRowsGraph gathers the rows keep [R] of each cache [B, K, S, hd] into a cache [R, K, S, hd]:
+// a stream's busy slots, moved to the front of a smaller cache. Placeholders (rank 1) pass through.
+func keepRowsGraph(n int) func(g *Graph, in []*Node) []*Node {
+	return func(g *Graph, in []*Node) []*Node {
+		caches, keep := in[:n], in[n]
+		out := make([]*Node, n)
+		for j, x := range caches {
+			if x.Rank() != 4 {
+				out[j] = Identity(x)
+				continue
+			}
+			out[j] = Gather(x, ExpandAxes(keep, -1))
+		}
+		return out
+	}
+}
+
 // insertGraph writes the rows of a prefill's cache into the cache of the running sequences: the
 // inputs are the cache (n tensors [B, K, S, hd], donated), the prefill's (n tensors [R, K, S, hd]),
 // from [B] (the prefill row each slot takes) and refill [B] (whether it takes one). It is a

@@ -134,3 +134,73 @@ func TestStreamTakesRequestsFromDone(t *testing.T) {
 		t.Fatalf("cancelled stream returned %v, want context.Canceled", err)
 	}
 }
+
+// In a stream's tail the busy slots move to a smaller cache, and grow it again when requests come:
+// the cache keeps the rows its sequences need, and the moved sequences go on as they would have.
+func TestStreamCacheFollowsTheBusySlots(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "tiny-llama"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	opts := GenerateOptions{Sampling: Sampling{Temperature: 1, TopK: 20}, MaxNewTokens: 12, BatchSize: 8}
+	var reqs []Request
+	for i, text := range []string{"The quick", "def add(a, b):", "In", "Once upon a time", "x", "Hello", "1 2 3", "Why"} {
+		reqs = append(reqs, Request{ID: i, Prompt: m.Tokenizer.Encode(text, false), Seed: uint64(7 + i)})
+	}
+	want := map[int][]int{}
+	for _, r := range reqs {
+		c, err := m.Generate([][]int{r.Prompt}, GenerateOptions{Sampling: opts.Sampling, MaxNewTokens: opts.MaxNewTokens, Seeds: []uint64{r.Seed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[r.ID] = c[0].Tokens
+	}
+	got := map[int][]int{}
+	s := &stream{m: m, opts: opts, maxRows: opts.BatchSize, done: func(r Request, c Completion) error {
+		got[r.ID] = c.Tokens
+		return nil
+	}}
+	defer s.release()
+	rows := func() int { return s.caches[0].Shape().Dimensions[0] }
+
+	if err := s.admit(reqs[:3]); err != nil { // 3 requests: a cache of 4 rows, not 8
+		t.Fatal(err)
+	}
+	if len(s.slots) != 4 || rows() != 4 {
+		t.Fatalf("3 requests: %d slots, cache of %d rows; want 4", len(s.slots), rows())
+	}
+	if err := s.admit(reqs[3:8]); err != nil { // 8 in all: grown to 8
+		t.Fatal(err)
+	}
+	if len(s.slots) != 8 || rows() != 8 {
+		t.Fatalf("8 requests: %d slots, cache of %d rows; want 8", len(s.slots), rows())
+	}
+	if err := s.step(); err != nil {
+		t.Fatal(err)
+	}
+	// Five sequences are dropped (their completions are not compared); three go on, in slots 1, 4, 6.
+	for _, i := range []int{0, 2, 3, 5, 7} {
+		if s.slots[i].busy {
+			s.slots[i] = slot{}
+			s.busy--
+		}
+	}
+	kept := []int{s.slots[1].req.ID, s.slots[4].req.ID, s.slots[6].req.ID}
+	if err := s.shrink(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.slots) != 4 || rows() != 4 {
+		t.Fatalf("3 busy of 8: %d slots, cache of %d rows after shrink; want 4", len(s.slots), rows())
+	}
+	for s.busy > 0 {
+		if err := s.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range kept {
+		if !slices.Equal(got[id], want[id]) {
+			t.Errorf("request %d, moved to a smaller cache: %v, want %v", id, got[id], want[id])
+		}
+	}
+}
