@@ -178,7 +178,7 @@ func storyStage(ctx context.Context, m *lm.Model, path string, pairs, slots int)
 	}
 	defer os.RemoveAll(dir)
 	cfg.Output.Dir = dir
-	cfg.Generation.BatchSize = slots
+	cfg.Generation.BatchSize = config.Slots(slots)
 	cfg.Emotions = cfg.Emotions[:min(len(cfg.Emotions), max(1, pairs/max(1, len(cfg.Topics))))]
 	cfg.Topics = cfg.Topics[:min(len(cfg.Topics), max(1, pairs/len(cfg.Emotions)))]
 	eng := &countingEngine{Model: m}

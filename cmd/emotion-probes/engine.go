@@ -112,7 +112,7 @@ func runGenerate(ctx context.Context, args []string) error {
 	topP := fs.Float64("top-p", 0.95, "nucleus sampling threshold")
 	topK := fs.Int("top-k", 64, "keep the k most likely tokens; 0 keeps all")
 	maxNew := fs.Int("max-new-tokens", 200, "stop after this many new tokens")
-	batch := fs.Int("batch-size", 8, "completions decoded together")
+	batch := fs.Int("batch-size", 0, "the most completions decoded together (slots); 0: chosen from the model and the free memory (lm.AutoSlots)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ type GenerateOptions struct {
 	MaxNewTokens int
 	Seeds        []uint64 // Generate: one per prompt; a prompt's completion depends only on it and its seed
 	StopTokens   []int    // end of sequence / end of turn; not included in the output
-	BatchSize    int      // sequences decoded together, the slots of the KV cache (default 8)
+	BatchSize    int      // the most sequences decoded together, the slots of the KV cache; 0: AutoSlots
 	Steer        *Steering
 	// Progress, if set, is called after each finished sequence with the number done so far
 	// and the tokens generated so far.
@@ -110,7 +110,7 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 	}
 	rows := opts.BatchSize
 	if rows <= 0 {
-		rows = 8
+		rows = m.autoSlots(opts.MaxNewTokens)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

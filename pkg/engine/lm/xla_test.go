@@ -334,3 +334,18 @@ func TestXLAAliasInputUpdatesInPlace(t *testing.T) {
 		t.Fatalf("after 3 steps of +1: %v ... %v, want 3", got[0], got[n-1])
 	}
 }
+
+// The CPU plugin and the pure-Go backend compute on the host, so AutoSlots reads the host's memory for
+// them.
+func TestXLACPUIsOnHost(t *testing.T) {
+	for _, name := range []string{xlaBackend(t), DefaultBackend} {
+		b, err := NewBackend(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !onHost(b) {
+			t.Errorf("backend %s (%s) is not taken for the host", name, b.Description())
+		}
+		b.Finalize()
+	}
+}

@@ -164,7 +164,7 @@ func DriveSettings(g config.Generation, eng Engine) DriveOptions {
 			Sampling:     lm.Sampling{Temperature: g.Temperature, TopK: g.TopK, TopP: g.TopP},
 			MaxNewTokens: g.MaxNewTokens,
 			StopTokens:   eng.StopTokens(),
-			BatchSize:    g.BatchSize,
+			BatchSize:    int(g.BatchSize), // AutoSlots is 0, the engine's own choice
 		},
 	}
 }

@@ -154,7 +154,7 @@ func TestResumeAndBatching(t *testing.T) {
 	for _, bs := range []int{1, 5} {
 		dir := t.TempDir()
 		cfg := testConfig(dir)
-		cfg.Generation.BatchSize = bs
+		cfg.Generation.BatchSize = config.Slots(bs)
 		ctx, cancel := context.WithCancel(context.Background())
 		eng := &storiestest.Engine{Script: script, BeforeGenerate: func(call, _ int) error {
 			if call == 1 {

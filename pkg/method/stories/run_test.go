@@ -220,7 +220,7 @@ func TestResultsIndependentOfBatching(t *testing.T) {
 	for _, bs := range []int{1, 3, 4, 16} {
 		dir := t.TempDir()
 		cfg := testConfig(dir)
-		cfg.Generation.BatchSize = bs
+		cfg.Generation.BatchSize = config.Slots(bs)
 		eng := &storiestest.Engine{Script: randomScript}
 		run(t, cfg, eng, quiet)
 		for _, n := range eng.Calls {

@@ -133,8 +133,10 @@ type Generation struct {
 	// MaxNewTokens bounds one completion. A completion cut at this bound is rejected, not kept.
 	// Default: 2048 (the Python tool's; the shipped configs set much less).
 	MaxNewTokens int `yaml:"max_new_tokens"`
-	// BatchSize is the number of completions generated together. Default: 8.
-	BatchSize int `yaml:"batch_size"`
+	// BatchSize is the most completions generated together: the slots of continuous batching. Results do
+	// not depend on it. YAML: auto | 32. Default: auto (lm.AutoSlots: as many as a quarter of the free
+	// memory holds, up to 64, on a CPU; 8 on a GPU, whose free memory is not known: set it there).
+	BatchSize Slots `yaml:"batch_size"`
 	// MaxAttempts is how many completions may be drawn per wanted text before the run gives up on it
 	// (rejected texts are redrawn). Default: 3.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -247,7 +249,7 @@ func Default() *Config {
 			TopP:                 0.95,
 			TopK:                 64,
 			MaxNewTokens:         2048,
-			BatchSize:            8,
+			BatchSize:            AutoSlots,
 			MaxAttempts:          3,
 			Seed:                 42,
 		},
@@ -277,6 +279,20 @@ func Default() *Config {
 		},
 		Output: Output{Dir: "../runs/{name}"},
 	}
+}
+
+// Slots is the generation.batch_size setting: a number of slots, or AutoSlots.
+type Slots int
+
+// AutoSlots (YAML "auto") leaves the number of slots to the engine (lm.AutoSlots).
+const AutoSlots Slots = 0
+
+// MarshalYAML writes "auto" or the number.
+func (s Slots) MarshalYAML() (any, error) {
+	if s == AutoSlots {
+		return "auto", nil
+	}
+	return int(s), nil
 }
 
 // Layers is the extraction.layers setting: either Auto (resolved from the model's depth) or explicit

@@ -2,11 +2,14 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // writeFiles makes a temp dir holding the given files and returns it.
@@ -203,6 +206,10 @@ func TestBadConfigs(t *testing.T) {
 			[]string{"run.yaml:2:", "extraction.token_offset", "-1: must be >= 0"}},
 		{"token budget below a row", "extraction:\n  batch_tokens: 8\n",
 			[]string{"run.yaml:2:", "extraction.batch_tokens", "8: must be >= 16"}},
+		{"no slots", "generation:\n  batch_size: 0\n",
+			[]string{"run.yaml:2:", "generation.batch_size", "expected auto or a number of slots (>= 1), got the integer 0"}},
+		{"slots in words", "generation:\n  batch_size: many\n",
+			[]string{"run.yaml:2:", "generation.batch_size", `expected auto or a number of slots (>= 1), got the string "many"`}},
 		{"negative batch size", "extraction:\n  batch_size: -1\n",
 			[]string{"run.yaml:2:", "extraction.batch_size", "-1: must be >= 0"}},
 		{"validation out of range", "validation:\n  test_fraction: 1\n  layers: [3, -2]\n  bootstrap: 1\n",
@@ -368,10 +375,35 @@ func TestValidateDefault(t *testing.T) {
 		t.Errorf("Default() is invalid: %v", err)
 	}
 	c := Default()
-	c.Generation.BatchSize = 0
+	c.Generation.BatchSize = -1
 	err := c.Validate()
-	if err == nil || !strings.Contains(err.Error(), "generation.batch_size: 0: must be >= 1") {
+	if err == nil || !strings.Contains(err.Error(), "generation.batch_size: -1: must be auto or >= 1") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// generation.batch_size is auto (the engine's choice) unless a number is given, and prints as it reads.
+func TestSlots(t *testing.T) {
+	for yml, want := range map[string]Slots{"": AutoSlots, "generation:\n  batch_size: auto\n": AutoSlots,
+		"generation:\n  batch_size: 24\n": 24} {
+		c, err := load(t, yml)
+		if err != nil {
+			t.Fatalf("%q: %v", yml, err)
+		}
+		if c.Generation.BatchSize != want {
+			t.Errorf("%q: batch_size %d, want %d", yml, c.Generation.BatchSize, want)
+		}
+		out, err := yaml.Marshal(c.Generation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLine := "batch_size: auto\n"
+		if want != AutoSlots {
+			wantLine = fmt.Sprintf("batch_size: %d\n", want)
+		}
+		if !strings.Contains(string(out), wantLine) {
+			t.Errorf("%q: marshalled as\n%s\nwant the line %q", yml, out, wantLine)
+		}
 	}
 }
 

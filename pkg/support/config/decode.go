@@ -26,7 +26,10 @@ func (d *decoder) addf(line int, key, format string, args ...any) {
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
-var layersType = reflect.TypeOf(Layers{})
+var (
+	layersType = reflect.TypeOf(Layers{})
+	slotsType  = reflect.TypeOf(AutoSlots)
+)
 
 // yamlKeys lists the YAML keys of struct type t in declaration order, with their field indices.
 func yamlKeys(t reflect.Type) (keys []string, index map[string]int) {
@@ -108,6 +111,10 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 		d.decodeLayers(n, v, key)
 		return
 	}
+	if v.Type() == slotsType {
+		d.decodeSlots(n, v, key)
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		d.decodeStruct(n, v, key)
@@ -159,6 +166,20 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 	default:
 		panic(fmt.Sprintf("config: decoder has no rule for %s (field %s)", v.Type(), key))
 	}
+}
+
+// decodeSlots reads generation.batch_size: auto | 32.
+func (d *decoder) decodeSlots(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && strings.EqualFold(n.Value, "auto") {
+		v.SetInt(int64(AutoSlots))
+		return
+	}
+	x, ok := intValue(n)
+	if !ok || x < 1 {
+		d.addf(n.Line, key, "expected auto or a number of slots (>= 1), got %s", describeNode(n))
+		return
+	}
+	v.SetInt(x)
 }
 
 // decodeLayers reads extraction.layers: auto | 20 | [10, 20].

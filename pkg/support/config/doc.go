@@ -43,7 +43,7 @@
 //	  top_p: 0.95                    # (0, 1]
 //	  top_k: 64                      # >= 0; 0 = off
 //	  max_new_tokens: 2048           # [1, 32768]; a completion cut here is redrawn
-//	  batch_size: 8                  # >= 1
+//	  batch_size: auto               # auto | >= 1: slots of continuous batching (auto: from the free memory)
 //	  max_attempts: 3                # >= 1 draws per wanted text
 //	  seed: 42
 //	extraction:

@@ -100,7 +100,9 @@ func (c *Config) Validate() error {
 	if g.MaxNewTokens < 1 || g.MaxNewTokens > 32768 {
 		bad("generation.max_new_tokens", "%d: must be in [1, 32768]", g.MaxNewTokens)
 	}
-	atLeast("generation.batch_size", g.BatchSize, 1)
+	if g.BatchSize < 0 {
+		bad("generation.batch_size", "%d: must be auto or >= 1", g.BatchSize)
+	}
 	atLeast("generation.max_attempts", g.MaxAttempts, 1)
 
 	// extraction
