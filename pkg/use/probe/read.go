@@ -132,6 +132,11 @@ type ScenarioResult struct {
 	Read                                                 Read   // where the scenarios were read
 	Centering                                            string // "story mean", "set mean" or "none"
 	Layer                                                int
+
+	// What the scores were made from, for OnSetMean.
+	projector *projector
+	states    [][]float64
+	opts      Options
 }
 
 // Read is where a scenario is read.
@@ -154,7 +159,7 @@ func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	r := &ScenarioResult{Emotions: set.Emotions, Centering: opts.centering(), Layer: set.Layer}
+	r := &ScenarioResult{Emotions: set.Emotions, Layer: set.Layer}
 	var msgs []string
 	for _, s := range sc {
 		if slices.Contains(set.Emotions, s.Emotion) {
@@ -173,21 +178,39 @@ func ReadScenarios(m *lm.Model, set *vectors.Set, sc []Scenario, opts Options) (
 		return nil, err
 	}
 	r.ReadToken, r.Read = tok, read
-	r.Cosine = projectAll(p, states, opts)
+	r.projector, r.states = p, states
+	r.score(opts)
+	return r, nil
+}
+
+// OnSetMean scores the same states again centred on the scenarios' own mean (Options.CenterOnSet), without
+// reading them again.
+func (r *ScenarioResult) OnSetMean() *ScenarioResult {
+	o := r.opts
+	o.CenterOnSet = true
+	c := *r
+	c.score(o)
+	return &c
+}
+
+// score fills the cosines, the centring and the diagonal's figures from r's states.
+func (r *ScenarioResult) score(opts Options) {
+	r.opts, r.Centering = opts, opts.centering()
+	r.Cosine = projectAll(r.projector, r.states, opts)
+	r.Targets = nil
 	var targets []int // columns of the scenarios' emotions, in the vectors' order
-	for j, e := range set.Emotions {
+	for j, e := range r.Emotions {
 		if slices.ContainsFunc(r.Scenarios, func(s Scenario) bool { return s.Emotion == e }) {
 			targets = append(targets, j)
 			r.Targets = append(r.Targets, e)
 		}
 	}
-	all := make([]int, len(set.Emotions))
+	all := make([]int, len(r.Emotions))
 	for j := range all {
 		all[j] = j
 	}
 	r.Rank, r.Top1, r.Top3, r.Chance1, r.Chance3 = r.diagonal(all)
 	r.TargetRank, r.TargetTop1, r.TargetTop3, r.TargetChance1, r.TargetChance3 = r.diagonal(targets)
-	return r, nil
 }
 
 // diagonal ranks each scenario's own emotion among the columns cols of the cosine matrix (1 = the highest)

@@ -1,7 +1,9 @@
 package probe
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,6 +116,28 @@ func TestReadScenariosDiagonal(t *testing.T) {
 	}
 	if math.Abs(r.TargetChance1-1.0/3) > 1e-12 || r.TargetChance3 != 1 || r.Chance1 != 0.25 || r.Chance3 != 0.75 {
 		t.Errorf("chance: targeted %v/%v, all %v/%v", r.TargetChance1, r.TargetChance3, r.Chance1, r.Chance3)
+	}
+
+	// OnSetMean scores a reading without centring as a read centred on the set's mean would, and leaves the
+	// first scores as they were.
+	raw, err := ReadScenarios(m, set, sc[:3], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(raw.Cosine)
+	onSet := raw.OnSetMean()
+	if onSet.Centering != "set mean" || raw.Centering != "none" || fmt.Sprint(raw.Cosine) != before {
+		t.Errorf("centring %q (first read %q, scores changed: %v)", onSet.Centering, raw.Centering, fmt.Sprint(raw.Cosine) != before)
+	}
+	for i := range r.Cosine {
+		for j := range r.Cosine[i] {
+			if math.Abs(onSet.Cosine[i][j]-r.Cosine[i][j]) > 1e-9 {
+				t.Fatalf("OnSetMean cosine [%d][%d] = %v, a read centred on the set gives %v", i, j, onSet.Cosine[i][j], r.Cosine[i][j])
+			}
+		}
+	}
+	if !slices.Equal(onSet.TargetRank, r.TargetRank) || onSet.Top1 != r.Top1 {
+		t.Errorf("OnSetMean ranks %v (top-1 %v), want %v (%v)", onSet.TargetRank, onSet.Top1, r.TargetRank, r.Top1)
 	}
 }
 

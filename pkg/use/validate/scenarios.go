@@ -51,11 +51,7 @@ func ScenarioSections(m *lm.Model, outputDir, path string) ([]*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	table, err := scenarioTable(m, set, sc, opts, sec.Data.(*probe.ScenarioResult), secAlone.Data.(*probe.ScenarioResult))
-	if err != nil {
-		return nil, err
-	}
-	sec.Markdown += "\n\n" + table
+	sec.Markdown += "\n\n" + scenarioTable(sec.Data.(*probe.ScenarioResult), secAlone.Data.(*probe.ScenarioResult))
 	spec, err := probe.LoadSweep(path)
 	if err != nil {
 		sec.Markdown += "\n\nNo numeric sweep: " + err.Error()
@@ -97,10 +93,10 @@ func scenarioSection(m *lm.Model, set *vectors.Set, sc []probe.Scenario, opts pr
 	}, nil
 }
 
-// scenarioTable reads the scenarios again centred on their own mean (probe.Options.CenterOnSet: what the
-// chat prompt adds at the header is shared by every message, and the stories' mean does not remove it) and
-// sets the four ways side by side, with a one-sided binomial p for the top-3 among the targeted emotions.
-func scenarioTable(m *lm.Model, set *vectors.Set, sc []probe.Scenario, opts probe.Options, header, alone *probe.ScenarioResult) (string, error) {
+// scenarioTable scores the two reads again centred on the scenarios' own mean (OnSetMean: what the chat
+// prompt adds at the header is shared by every message, and the stories' mean does not remove it) and sets
+// the four ways side by side, with a one-sided binomial p for the top-3 among the targeted emotions.
+func scenarioTable(header, alone *probe.ScenarioResult) string {
 	var b strings.Builder
 	b.WriteString("The two reads, each centred on the stories' mean (as above) and on the scenarios' own mean:\n\n" +
 		"| read | centring | top-1 of the targeted | top-3 of the targeted | p | top-1 of all | top-3 of all |\n" +
@@ -112,16 +108,10 @@ func scenarioTable(m *lm.Model, set *vectors.Set, sc []probe.Scenario, opts prob
 			100*r.TargetTop1, 100*r.TargetTop3, pValue(BinomialTail(n, k, r.TargetChance3)), 100*r.Top1, 100*r.Top3)
 	}
 	for _, r := range []*probe.ScenarioResult{header, alone} {
-		o := opts
-		o.Read, o.CenterOnSet = r.Read, true
-		onSet, err := probe.ReadScenarios(m, set, sc, o)
-		if err != nil {
-			return "", fmt.Errorf("validate: %w", err)
-		}
 		row(r)
-		row(onSet)
+		row(r.OnSetMean())
 	}
 	fmt.Fprintf(&b, "| chance (%d targeted, %d in all) | | %.0f%% | %.0f%% | | %.0f%% | %.0f%% |\n",
 		len(header.Targets), len(header.Emotions), 100*header.TargetChance1, 100*header.TargetChance3, 100*header.Chance1, 100*header.Chance3)
-	return b.String(), nil
+	return b.String()
 }
