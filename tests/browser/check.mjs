@@ -14,7 +14,7 @@
 // --untrusted expects JupyterLab's behaviour for a notebook that is not trusted instead: its HTML
 // outputs are sanitized, so the iframes are gone and only the PNGs show (that is why every chart
 // has a PNG beside it).
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -181,19 +181,7 @@ async function checkNotebook(browser, opts, name) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   fs.mkdirSync(opts.out, { recursive: true });
-  const userDataDir = fs.mkdtempSync(path.join(opts.out, "chromium-profile-"));
-  // Flags for a closed network and a CI container: no sandbox (root in a container), no GPU, and none of
-  // Chromium's own background traffic (updates, sync, QUIC probes) that would only time out here.
-  // A fresh profile each run (launchPersistentContext passes it as --user-data-dir).
-  const browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  }).catch((e) => fail(`could not start ${opts.chromium}: ${e.message}`));
+  const { browser, close } = await launch(opts.chromium, opts.out, fail);
   let failed = 0;
   try {
     for (const nb of opts.notebooks) {
@@ -202,8 +190,7 @@ async function main() {
       if (problems.length) failed++;
     }
   } finally {
-    await browser.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await close();
   }
   if (failed) {
     console.error(`browser check: ${failed} of ${opts.notebooks.length} notebook(s) did not render their figures; screenshots in ${opts.out}`);

@@ -19,7 +19,7 @@
 //
 // The notebook is named relative to JupyterLab's root folder. --timeout bounds each wait; the first
 // (the cell compiled by GoNB, the model loaded, the handshake) is the longest.
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -225,16 +225,7 @@ async function steer(page, opts) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   fs.mkdirSync(opts.out, { recursive: true });
-  const userDataDir = fs.mkdtempSync(path.join(opts.out, "chromium-profile-"));
-  const browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  }).catch((e) => fail(`could not start ${opts.chromium}: ${e.message}`));
+  const { browser, close } = await launch(opts.chromium, opts.out, fail);
   const name = opts.notebooks[0];
   const problems = [];
   const page = await browser.newPage();
@@ -259,8 +250,7 @@ async function main() {
       }
     }
   } finally {
-    await browser.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await close();
   }
   for (const p of problems) console.error(`FAIL ${name}: ${p}`);
   if (problems.length) {
