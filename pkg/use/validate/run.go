@@ -279,7 +279,8 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 func storySource(cfg *config.Config) string {
 	switch {
 	case cfg.Stories.FromCorpus():
-		return "corpus " + filepath.Base(cfg.Path(cfg.Stories.Corpus))
+		path := cfg.Path(cfg.Stories.Corpus)
+		return "from " + filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
 	case cfg.Stories.Writer != "":
 		return "written by " + cfg.WriterName(cfg.Stories)
 	}

@@ -188,12 +188,25 @@ func TestBeside(t *testing.T) {
 			{Layer: 20, Split: ByStory, Emotions: make([]string, 10), Cosine: acc(top1 + 0.1), Words: acc(0.2)},
 		}}
 	}
-	md := Beside([]*Report{mk("small", "corpus stories", 0.5), mk("small-generate", "written by the model", 0.1)}).Markdown
-	for _, want := range []string{"| small (stories corpus stories) | small-generate (stories written by the model) |",
+	md := Beside([]*Report{mk("small", "from corpus/stories", 0.5), mk("small-generate", "written by the model", 0.1)}).Markdown
+	for _, want := range []string{"| small (stories from corpus/stories) | small-generate (stories written by the model) |",
 		"| vectors, top-1 by topic | 0.500 (5x chance, p 1e-09) | 0.100 (1x chance, p 1e-09) |",
 		"| bag of words, top-1 by story | 0.200 (2x chance, p 1e-09) | 0.200 (2x chance, p 1e-09) |", "| probe, top-1 by topic | - | - |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// The report names a corpus by its folder and file, as a reader of config/small.yaml finds it.
+func TestStorySource(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dir = filepath.FromSlash("/repo/config")
+	if got := storySource(cfg); got != "written by the model" {
+		t.Errorf("generated: %q", got)
+	}
+	cfg.Stories.Source, cfg.Stories.Corpus = config.SourceCorpus, "data/corpus/stories"
+	if got := storySource(cfg); got != "from corpus/stories" {
+		t.Errorf("corpus: %q, want \"from corpus/stories\"", got)
 	}
 }
