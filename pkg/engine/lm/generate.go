@@ -108,23 +108,23 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 	if err := opts.Steer.check(m.Config); err != nil {
 		return err
 	}
-	rows := opts.BatchSize
-	if rows <= 0 {
-		rows = m.autoSlots(opts.MaxNewTokens)
+	maxRows := opts.BatchSize
+	if maxRows <= 0 {
+		maxRows = m.autoSlots(opts.MaxNewTokens)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := &stream{m: m, opts: opts, done: done, maxRows: rows}
+	s := &stream{m: m, opts: opts, done: done, maxRows: maxRows}
 	defer s.release()
 	// Refilling costs a pass over the new prompts; a few slots at a time make that pass worth it
 	// while the free slots idle only briefly.
-	refillAt := max(1, rows/8)
+	refillAt := max(1, s.maxRows/8)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		admitted := 0
-		if free := rows - s.busy; free > 0 && (free >= refillAt || s.busy == 0) {
+		if free := s.maxRows - s.busy; free > 0 && (free >= refillAt || s.busy == 0) {
 			var reqs []Request
 			for len(reqs) < free {
 				r, ok := next()
@@ -382,10 +382,13 @@ func (s *stream) finish(i int) error {
 
 // setRows gives the slots and their per-slot state n rows, keeping the first ones.
 func (s *stream) setRows(n int) {
-	s.slots = append(s.slots[:min(n, len(s.slots))], make([]slot, max(0, n-len(s.slots)))...)
-	s.tokens = append(s.tokens[:min(n, len(s.tokens))], make([]int32, max(0, n-len(s.tokens)))...)
-	s.positions = append(s.positions[:min(n, len(s.positions))], make([]int32, max(0, n-len(s.positions)))...)
+	s.slots, s.tokens, s.positions = resized(s.slots, n), resized(s.tokens, n), resized(s.positions, n)
 	s.draws = make([]int, n)
+}
+
+// resized returns the first n elements of xs, followed by zero values if xs is shorter.
+func resized[T any](xs []T, n int) []T {
+	return append(xs[:min(n, len(xs))], make([]T, max(0, n-len(xs)))...)
 }
 
 // shrink moves the busy slots to the front of a cache of the fewest rows, a power of two, that
