@@ -22,7 +22,10 @@
 // and rambles), so the dialogue is written one turn per completion: HumanPrompt asks for the person's
 // opening message, then for each follow-up; the Assistant's turns are the model's own chat answers to the
 // dialogue so far (AssistantPrompt). Turn s of attempt k is sampled with Seed(seed, "neutral", [topic, k],
-// s), so each dialogue depends on its own seeds only, whatever the batch it ran in.
+// s), so each dialogue depends on its own seeds only, whatever the batch it ran in. Dialogues of all topics
+// share the engine's slots; slots that no needed turn fills start spare attempts, and a topic's result is
+// its first attempts that hold the wanted dialogues, the spare ones past them dropped, so it does not
+// depend on the slots either.
 //
 // # What is kept
 //

@@ -90,7 +90,6 @@ func Run(ctx context.Context, eng generate.Engine, cfg *config.Config, opts gene
 	drive := generate.DriveSettings(g, eng)
 	drive.Finished = func(j generate.Job) error {
 		u := &j.(*job).unit
-		u.sortByAttempt()
 		if err := book.Write(unitPath(u.Topic), u); err != nil {
 			return err
 		}
@@ -127,19 +126,31 @@ const maxPromptTokens = 3072
 
 // job fills one topic's Unit; see generate.Job. Its dialogues are built one turn per completion, several at
 // a time: a dialogue in progress asks for its next turn as soon as it has its last, and new dialogues start
-// while the kept ones and those in progress are fewer than wanted. Attempt k's turn s is drawn with
-// Seed(seed, "neutral", [topic, k], s), so each dialogue depends on its own seeds only; and since a new
-// attempt starts only when the earlier ones could not all be kept, the attempts made are the shortest
-// prefix 0..A-1 holding the wanted number of kept dialogues, whatever the batch size.
+// while the dialogues kept and those in progress are fewer than wanted, or, when slots are free, as spare
+// attempts (generate.Speculator). Attempt k's turn s is drawn with Seed(seed, "neutral", [topic, k], s), so
+// each dialogue depends on its own seeds only. Dialogues end in any order, so their outcomes wait in results
+// until they settle: the unit is the first attempts 0..A-1 that hold the wanted number of kept dialogues (or
+// all of the budget), and attempts past A are dropped, finished or not. So the unit is the same whatever the
+// batch size, the spare attempts or the order in which dialogues end.
 type job struct {
 	unit    Unit
 	eng     generate.Engine
 	maxNew  int
 	budget  int
 	checker *Checker
+	started int         // attempts started: the next one's index
+	results []*outcome  // by attempt; nil while the attempt is in progress
+	kept    int         // dialogues kept among results, settled or not
 	active  []*dialogue // in progress, by attempt
 	queue   []*dialogue // requested, awaiting Take, in request order
+	settled bool        // the unit is final: its attempts are fixed and the rest dropped
 	onKeep  func()
+}
+
+// outcome is a finished attempt: a kept dialogue or a reject.
+type outcome struct {
+	kept   *Dialog
+	reject *Reject
 }
 
 // dialogue is one attempt in progress.
@@ -148,21 +159,35 @@ type dialogue struct {
 	plan    Plan
 	turns   []Turn
 	waiting bool // a request for its next turn is out
+	dropped bool // past the settled attempts: its turns in flight are ignored
 }
 
 // Pending is the dialogues in progress that wait for no turn, and the new ones that could still be needed
 // (those in progress counted as kept).
 func (j *job) Pending() int {
+	if j.settled {
+		return 0
+	}
 	n := 0
 	for _, d := range j.active {
 		if !d.waiting {
 			n++
 		}
 	}
-	if start := min(j.unit.Requested-len(j.unit.Kept)-len(j.active), j.budget-j.unit.Attempts); start > 0 {
+	if start := min(j.unit.Requested-j.kept-len(j.active), j.budget-j.started); start > 0 {
 		n += start
 	}
 	return n
+}
+
+// Spare is the attempts left while the dialogues kept are fewer than wanted: a small model's dialogues are
+// mostly refused, so they are likely to be needed, and a free slot costs a decode step almost as much as a
+// busy one.
+func (j *job) Spare() int {
+	if j.settled || j.kept >= j.unit.Requested {
+		return 0
+	}
+	return j.budget - j.started
 }
 
 func (j *job) Request() ([]int, uint64, error) {
@@ -174,8 +199,9 @@ func (j *job) Request() ([]int, uint64, error) {
 		}
 	}
 	if d == nil {
-		d = &dialogue{attempt: j.unit.Attempts, plan: PlanFor(j.unit.Attempts)}
-		j.unit.Attempts++
+		d = &dialogue{attempt: j.started, plan: PlanFor(j.started)}
+		j.started++
+		j.results = append(j.results, nil)
 		j.active = append(j.active, d)
 	}
 	d.waiting = true
@@ -196,6 +222,9 @@ func (j *job) Take(c lm.Completion) error {
 	d := j.queue[0]
 	j.queue = j.queue[1:]
 	d.waiting = false
+	if d.dropped {
+		return nil
+	}
 	speaker := Human
 	if len(d.turns)%2 == 1 {
 		speaker = Assistant
@@ -250,29 +279,55 @@ func (j *job) finish(d *dialogue, cut bool, lost string) {
 		j.reject(d, r, detail, text)
 		return
 	}
-	j.remove(d)
-	j.unit.Kept = append(j.unit.Kept, Dialog{Text: text, Attempt: d.attempt, Tokens: n, Exchanges: len(d.turns) / 2,
-		Kind: d.plan.Kind.Name, Cut: cut})
-	j.onKeep()
-}
-
-func (j *job) reject(d *dialogue, r generate.Reason, detail, text string) {
-	j.remove(d)
-	j.unit.Rejected = append(j.unit.Rejected, Reject{Text: text, Reason: r, Detail: detail, Attempt: d.attempt})
-}
-
-func (j *job) remove(d *dialogue) {
-	for i, a := range j.active {
-		if a == d {
-			j.active = append(j.active[:i], j.active[i+1:]...)
-			return
-		}
+	j.end(d, outcome{kept: &Dialog{Text: text, Attempt: d.attempt, Tokens: n, Exchanges: len(d.turns) / 2,
+		Kind: d.plan.Kind.Name, Cut: cut}})
+	if j.kept++; j.kept <= j.unit.Requested { // the unit keeps at least this many (see settle)
+		j.onKeep()
 	}
 }
 
-// sortByAttempt orders a finished unit's lists by attempt: dialogues finish in an order that depends on
-// their lengths, the files must not.
-func (u *Unit) sortByAttempt() {
-	sort.SliceStable(u.Kept, func(a, b int) bool { return u.Kept[a].Attempt < u.Kept[b].Attempt })
-	sort.SliceStable(u.Rejected, func(a, b int) bool { return u.Rejected[a].Attempt < u.Rejected[b].Attempt })
+func (j *job) reject(d *dialogue, r generate.Reason, detail, text string) {
+	j.end(d, outcome{reject: &Reject{Text: text, Reason: r, Detail: detail, Attempt: d.attempt}})
+}
+
+// end records the outcome of a dialogue no longer in progress, and settles the unit if it can.
+func (j *job) end(d *dialogue, o outcome) {
+	for i, a := range j.active {
+		if a == d {
+			j.active = append(j.active[:i], j.active[i+1:]...)
+			break
+		}
+	}
+	j.results[d.attempt] = &o
+	j.settle()
+}
+
+// settle fixes the unit once its first attempts 0..A-1 have all finished and hold the wanted dialogues (or
+// are the whole budget): they are the unit, and the attempts after them are dropped.
+func (j *job) settle() {
+	kept := 0
+	for a, o := range j.results {
+		if o == nil {
+			return
+		}
+		if o.kept != nil {
+			kept++
+		}
+		if kept < j.unit.Requested && a+1 < j.budget {
+			continue
+		}
+		j.unit.Attempts = a + 1
+		for _, o := range j.results[:a+1] {
+			if o.kept != nil {
+				j.unit.Kept = append(j.unit.Kept, *o.kept)
+			} else {
+				j.unit.Rejected = append(j.unit.Rejected, *o.reject)
+			}
+		}
+		for _, d := range j.active {
+			d.dropped = true
+		}
+		j.active, j.settled = nil, true
+		return
+	}
 }

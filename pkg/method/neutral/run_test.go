@@ -151,7 +151,8 @@ func TestResumeAndBatching(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := unitFiles(t, full)
-	for _, bs := range []int{1, 5} {
+	// 1 slot: no spare attempts; 5: a few; 64: every attempt of the budget can start at once.
+	for _, bs := range []int{1, 5, 64} {
 		dir := t.TempDir()
 		cfg := testConfig(dir)
 		cfg.Generation.BatchSize = config.Slots(bs)
@@ -231,5 +232,33 @@ func TestRunFromCorpus(t *testing.T) {
 		if u.Topic == "A train is late" && (len(u.Kept) != 2 || !strings.HasPrefix(u.Kept[1].Text, "Answer briefly.\n\nHuman: And the words?")) {
 			t.Errorf("kept %+v", u.Kept)
 		}
+	}
+}
+
+// With free slots, a topic starts spare dialogues beyond those it needs; those past its settled attempts are
+// dropped. The files are the same as with one slot, where no attempt is ever started early, and the attempts
+// recorded are the same.
+func TestSpareDialogues(t *testing.T) {
+	run := func(slots int) (map[string]string, int) {
+		dir := t.TempDir()
+		cfg := testConfig(dir)
+		cfg.Generation.BatchSize = config.Slots(slots)
+		eng := &storiestest.Engine{Script: script}
+		if _, err := neutral.Run(context.Background(), eng, cfg, quiet); err != nil {
+			t.Fatal(err)
+		}
+		started := 0
+		for _, c := range eng.Calls {
+			started += c
+		}
+		return unitFiles(t, dir), started
+	}
+	one, turnsOne := run(1)
+	many, turnsMany := run(64)
+	if !reflect.DeepEqual(one, many) {
+		t.Errorf("64 slots wrote other files than 1 slot")
+	}
+	if turnsMany <= turnsOne {
+		t.Errorf("64 slots drew %d turns, 1 slot %d: no spare dialogue was started", turnsMany, turnsOne)
 	}
 }
