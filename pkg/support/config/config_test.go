@@ -55,6 +55,7 @@ func TestShippedConfigsLoad(t *testing.T) {
 		{"tiny.yaml", 3, 2, 2, 160},
 		{"small.yaml", 171, 100, 12, 2048}, // reads the corpus: the generation keys keep their defaults
 		{"small-generate.yaml", 10, 4, 3, 224},
+		{"small-gemma3.yaml", 171, 100, 12, 2048}, // small.yaml with Gemma 3 270M
 		{"medium.yaml", 20, 100, 12, 384},
 		{"default.yaml", 171, 100, 12, 512},
 	} {
