@@ -138,8 +138,7 @@ type job struct {
 	maxNew  int
 	budget  int
 	checker *Checker
-	started int         // attempts started: the next one's index
-	results []*outcome  // by attempt; nil while the attempt is in progress
+	results []*outcome  // by attempt, one per attempt started; nil while it is in progress
 	kept    int         // dialogues kept among results, settled or not
 	active  []*dialogue // in progress, by attempt
 	queue   []*dialogue // requested, awaiting Take, in request order
@@ -174,7 +173,7 @@ func (j *job) Pending() int {
 			n++
 		}
 	}
-	if start := min(j.unit.Requested-j.kept-len(j.active), j.budget-j.started); start > 0 {
+	if start := min(j.unit.Requested-j.kept-len(j.active), j.budget-len(j.results)); start > 0 {
 		n += start
 	}
 	return n
@@ -187,7 +186,7 @@ func (j *job) Spare() int {
 	if j.settled || j.kept >= j.unit.Requested {
 		return 0
 	}
-	return j.budget - j.started
+	return j.budget - len(j.results)
 }
 
 func (j *job) Request() ([]int, uint64, error) {
@@ -199,8 +198,8 @@ func (j *job) Request() ([]int, uint64, error) {
 		}
 	}
 	if d == nil {
-		d = &dialogue{attempt: j.started, plan: PlanFor(j.started)}
-		j.started++
+		a := len(j.results)
+		d = &dialogue{attempt: a, plan: PlanFor(a)}
 		j.results = append(j.results, nil)
 		j.active = append(j.active, d)
 	}
@@ -281,9 +280,6 @@ func (j *job) finish(d *dialogue, cut bool, lost string) {
 	}
 	j.end(d, outcome{kept: &Dialog{Text: text, Attempt: d.attempt, Tokens: n, Exchanges: len(d.turns) / 2,
 		Kind: d.plan.Kind.Name, Cut: cut}})
-	if j.kept++; j.kept <= j.unit.Requested { // the unit keeps at least this many (see settle)
-		j.onKeep()
-	}
 }
 
 func (j *job) reject(d *dialogue, r generate.Reason, detail, text string) {
@@ -299,6 +295,11 @@ func (j *job) end(d *dialogue, o outcome) {
 		}
 	}
 	j.results[d.attempt] = &o
+	if o.kept != nil {
+		if j.kept++; j.kept <= j.unit.Requested { // the unit keeps at least this many (see settle)
+			j.onKeep()
+		}
+	}
 	j.settle()
 }
 
