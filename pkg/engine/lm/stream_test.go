@@ -2,6 +2,7 @@ package lm
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,8 +41,10 @@ func TestStreamIsIndependentOfSlots(t *testing.T) {
 			counts[id]++
 		}
 	}
-	for id, n := range counts {
-		if n >= 3 && len(opts.StopTokens) < 3 {
+	// In id order, not the map's (random) order: the test must pick the same stop tokens every run.
+	ids := slices.Sorted(maps.Keys(counts))
+	for _, id := range ids {
+		if counts[id] >= 3 && len(opts.StopTokens) < 3 {
 			opts.StopTokens = append(opts.StopTokens, id)
 		}
 	}
