@@ -31,8 +31,10 @@
 // characters instead of bytes, a character missing from the vocabulary becoming its bytes' <0xNN> tokens
 // (byte_fallback) or <unk>, and Decode reads '▁' as a space and byte tokens as bytes (a run of them that is
 // not valid UTF-8 becomes one U+FFFD per byte, as Hugging Face's ByteFallback decoder does). Unigram
-// models and the Metaspace pre-tokenizer (Llama 2's newer files) are refused with an error naming them;
-// so are SentencePiece vocabularies in GGUF files (tokenizer.ggml.model "llama").
+// models and the Metaspace pre-tokenizer (Llama 2's newer files) are refused with an error naming them.
+// A GGUF file's SentencePiece vocabulary (tokenizer.ggml.model "llama": pieces with scores, no merges)
+// becomes the same BPE, every split of a piece into two pieces a merge ranked by the piece's score
+// (FromGGUFData); on Gemma 3's file it gives Hugging Face's ids for every reference text.
 //
 // Reference: tests compare with ids from tokenizers 0.23.3 on 600+ texts for SmolLM2, Llama 3, Qwen 3 and
 // Gemma 3 and four small committed tokenizers (tools/reference/make_tokenizer_fixtures.py).

@@ -8,27 +8,34 @@ import (
 
 // GGUFData is the tokenizer metadata of a GGUF file, as plain values (the model loader reads the file):
 //
-//	Model       tokenizer.ggml.model        "gpt2" for byte-level BPE (the only kind supported here)
+//	Model       tokenizer.ggml.model        "gpt2": byte-level BPE; "llama": SentencePiece BPE (Gemma)
 //	Pre         tokenizer.ggml.pre          the pre-tokenizer's name: "smollm", "llama-bpe", "qwen2", "gpt2" ...
-//	Tokens      tokenizer.ggml.tokens       [vocabSize] vocabulary strings, byte-level spelled
+//	Tokens      tokenizer.ggml.tokens       [vocabSize] vocabulary strings, byte-level spelled ("gpt2") or with
+//	                                        '▁' for a space ("llama")
 //	TokenTypes  tokenizer.ggml.token_type   [vocabSize] 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte
-//	Merges      tokenizer.ggml.merges       "a b" strings, best first
-//	BOS, EOS, Pad                           tokenizer.ggml.bos_token_id ...; -1 when absent
+//	Merges      tokenizer.ggml.merges       "a b" strings, best first ("gpt2")
+//	Scores      tokenizer.ggml.scores       [vocabSize] piece scores, higher merges first ("llama")
+//	BOS, EOS, Pad, Unk                      tokenizer.ggml.bos_token_id ...; -1 when absent
 //	AddBOS, AddEOS                          tokenizer.ggml.add_bos_token, add_eos_token (false when absent)
+//	AddSpacePrefix                          tokenizer.ggml.add_space_prefix ("llama"; llama.cpp's default when
+//	                                        absent is true, and the loader passes that)
 type GGUFData struct {
-	Model      string
-	Pre        string
-	Tokens     []string
-	TokenTypes []int32
-	Merges     []string
-	BOS, EOS   int
-	Pad        int
-	AddBOS     bool
-	AddEOS     bool
+	Model          string
+	Pre            string
+	Tokens         []string
+	TokenTypes     []int32
+	Merges         []string
+	Scores         []float32
+	BOS, EOS       int
+	Pad, Unk       int
+	AddBOS         bool
+	AddEOS         bool
+	AddSpacePrefix bool
 }
 
-// GGUF token types (llama.cpp's llama_token_type) that become added tokens.
+// GGUF token types (llama.cpp's llama_token_type): normal pieces, and the two kinds that become added tokens.
 const (
+	tokenNormal      = 1
 	tokenControl     = 3
 	tokenUserDefined = 4
 )
@@ -106,59 +113,32 @@ func SupportedGGUFPre() []string {
 	return names
 }
 
-// FromGGUFData builds a tokenizer from a GGUF file's tokenizer metadata. Control tokens (type 3) become
-// special added tokens and user-defined ones (type 4) plain added tokens, both matched whole in the text
-// as llama.cpp does. AddBOS/AddEOS decide what Encode(text, true) adds. An empty Pre is llama.cpp's
-// "default" (with a warning there); an unknown Pre is an error that lists the supported names.
+// FromGGUFData builds a tokenizer from a GGUF file's tokenizer metadata: byte-level BPE from its merges
+// (Model "gpt2"), or SentencePiece BPE from its scores (Model "llama", as llama.cpp writes Gemma's and Llama
+// 2's; see fromGGUFSentencePiece). Control tokens (type 3) become special added tokens and user-defined ones
+// (type 4) plain added tokens, both matched whole in the text as llama.cpp does. AddBOS/AddEOS decide what
+// Encode(text, true) adds. For "gpt2", an empty Pre is llama.cpp's "default" (with a warning there); an
+// unknown Pre is an error that lists the supported names.
 func FromGGUFData(d GGUFData) (*Tokenizer, error) {
-	if d.Model != "gpt2" {
-		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q is not supported: only \"gpt2\" (byte-level BPE) is", d.Model)
-	}
-	pre := d.Pre
-	if pre == "" {
-		pre = "default"
-	}
-	fam, ok := ggufPre[pre]
-	if !ok {
-		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.pre %q is not supported; supported: %s", d.Pre, strings.Join(SupportedGGUFPre(), ", "))
-	}
 	if len(d.Tokens) == 0 {
 		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.tokens is empty")
 	}
 	if len(d.TokenTypes) != 0 && len(d.TokenTypes) != len(d.Tokens) {
 		return nil, fmt.Errorf("tokenizer: GGUF has %d tokens but %d token types: the file is inconsistent", len(d.Tokens), len(d.TokenTypes))
 	}
-	if len(d.Merges) == 0 {
-		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges is empty: a BPE tokenizer needs its merges")
+	var t *Tokenizer
+	var err error
+	switch d.Model {
+	case "gpt2":
+		t, err = fromGGUFByteLevel(d)
+	case "llama":
+		t, err = fromGGUFSentencePiece(d)
+	default:
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q is not supported: \"gpt2\" (byte-level BPE) and \"llama\" (SentencePiece BPE) are", d.Model)
 	}
-	vocab := make(map[string]int, len(d.Tokens))
-	var added []AddedToken
-	for id, tok := range d.Tokens {
-		if tok == "" {
-			continue
-		}
-		if _, dup := vocab[tok]; !dup {
-			vocab[tok] = id
-		}
-		if len(d.TokenTypes) == 0 {
-			continue
-		}
-		switch d.TokenTypes[id] {
-		case tokenControl:
-			added = append(added, AddedToken{ID: id, Content: tok, Special: true})
-		case tokenUserDefined:
-			added = append(added, AddedToken{ID: id, Content: tok})
-		}
-	}
-	merges, err := splitMerges(d.Merges)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges: %w", err)
+		return nil, err
 	}
-	t, err := build(vocab, merges, added, "", fam.ignoreMerges)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: GGUF: %w", err)
-	}
-	t.pre = fam.steps()
 	for _, sp := range []struct {
 		name string
 		id   int
@@ -182,4 +162,132 @@ func FromGGUFData(d GGUFData) (*Tokenizer, error) {
 		t.suffix = []int{d.EOS}
 	}
 	return t, nil
+}
+
+// ggufVocab splits a GGUF vocabulary into the model's tokens (text -> id; the first id of a text
+// wins) and the added ones: control tokens special, user-defined ones plain.
+func ggufVocab(d GGUFData) (map[string]int, []AddedToken) {
+	vocab := make(map[string]int, len(d.Tokens))
+	var added []AddedToken
+	for id, tok := range d.Tokens {
+		if tok == "" {
+			continue
+		}
+		if _, dup := vocab[tok]; !dup {
+			vocab[tok] = id
+		}
+		if len(d.TokenTypes) == 0 {
+			continue
+		}
+		switch d.TokenTypes[id] {
+		case tokenControl:
+			added = append(added, AddedToken{ID: id, Content: tok, Special: true})
+		case tokenUserDefined:
+			added = append(added, AddedToken{ID: id, Content: tok})
+		}
+	}
+	return vocab, added
+}
+
+// fromGGUFByteLevel builds a byte-level BPE tokenizer from a "gpt2" GGUF vocabulary and its merges.
+func fromGGUFByteLevel(d GGUFData) (*Tokenizer, error) {
+	pre := d.Pre
+	if pre == "" {
+		pre = "default"
+	}
+	fam, ok := ggufPre[pre]
+	if !ok {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.pre %q is not supported; supported: %s", d.Pre, strings.Join(SupportedGGUFPre(), ", "))
+	}
+	if len(d.Merges) == 0 {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges is empty: a BPE tokenizer needs its merges")
+	}
+	vocab, added := ggufVocab(d)
+	merges, err := splitMerges(d.Merges)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges: %w", err)
+	}
+	t, err := build(vocab, merges, added, "", fam.ignoreMerges)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: GGUF: %w", err)
+	}
+	t.pre = fam.steps()
+	return t, nil
+}
+
+// fromGGUFSentencePiece builds a SentencePiece BPE tokenizer from a "llama" GGUF vocabulary, the form
+// llama.cpp's converter gives Gemma's (and Llama 2's) tokenizer.model: pieces with scores, no merges.
+//
+// SentencePiece's BPE starts from the characters of the text (spaces spelled '▁') and merges, again and
+// again, the adjacent pair whose concatenation is the piece with the highest score, leftmost first
+// (llama.cpp's llm_tokenizer_spm). That is the rank-ordered BPE of sentencepiece.go once every split of
+// every normal piece into two pieces is a merge, ranked by the piece's score: the form Hugging Face's
+// converter gives such a vocabulary's tokenizer.json, so one BPE serves both files. A character the
+// vocabulary lacks becomes its bytes' <0xNN> pieces. With AddSpacePrefix a '▁' is put before the text
+// (and Decode removes it), as SentencePiece's add_dummy_prefix does.
+func fromGGUFSentencePiece(d GGUFData) (*Tokenizer, error) {
+	if len(d.Scores) != len(d.Tokens) {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.scores has %d entries for %d tokens: a SentencePiece vocabulary (tokenizer.ggml.model \"llama\") needs one score per token", len(d.Scores), len(d.Tokens))
+	}
+	if len(d.TokenTypes) == 0 {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.token_type is missing: a SentencePiece vocabulary needs it to tell its pieces from its control tokens")
+	}
+	vocab, added := ggufVocab(d)
+	unk := ""
+	if d.Unk >= 0 && d.Unk < len(d.Tokens) {
+		unk = d.Tokens[d.Unk]
+	}
+	t, err := build(vocab, spMerges(d), added, unk, false)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: GGUF: %w", err)
+	}
+	t.norm = func(s string) string { return strings.ReplaceAll(s, " ", spaceMark) }
+	dec := spDecoder{}
+	if d.AddSpacePrefix {
+		t.norm = func(s string) string {
+			if s == "" {
+				return s
+			}
+			return spaceMark + strings.ReplaceAll(s, " ", spaceMark)
+		}
+		dec.stripLeft = 1
+	}
+	if err := t.useSentencePiece(vocab, true, true, dec); err != nil {
+		return nil, fmt.Errorf("tokenizer: GGUF: %w", err)
+	}
+	return t, nil
+}
+
+// spMerges lists, best first, every way to build a normal piece of d from two pieces: each piece
+// split at each character boundary where both halves are pieces, the pieces taken by descending
+// score (ties in id order).
+func spMerges(d GGUFData) [][2]string {
+	ids := make(map[string]int, len(d.Tokens))
+	var normal []int
+	for id, tok := range d.Tokens {
+		if _, dup := ids[tok]; !dup && tok != "" {
+			ids[tok] = id
+		}
+		if d.TokenTypes[id] == tokenNormal {
+			normal = append(normal, id)
+		}
+	}
+	sort.SliceStable(normal, func(i, j int) bool { return d.Scores[normal[i]] > d.Scores[normal[j]] })
+	var merges [][2]string
+	for _, id := range normal {
+		piece := d.Tokens[id]
+		for i := range piece {
+			if i == 0 {
+				continue
+			}
+			left, right := piece[:i], piece[i:]
+			if _, ok := ids[left]; !ok {
+				continue
+			}
+			if _, ok := ids[right]; ok {
+				merges = append(merges, [2]string{left, right})
+			}
+		}
+	}
+	return merges
 }

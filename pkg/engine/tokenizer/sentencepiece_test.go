@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,5 +98,67 @@ func TestSentencePieceBadFiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// A SentencePiece vocabulary as llama.cpp stores it in GGUF (pieces, scores, types; no merges). The
+// expected ids follow SentencePiece's rule by hand: merge the adjacent pair that makes the piece of
+// highest score, leftmost first, until none does.
+func TestGGUFSentencePiece(t *testing.T) {
+	const normal, control, userDefined, byteType = 1, 3, 4, 6
+	pieces := []struct {
+		text  string
+		score float32
+		typ   int32
+	}{
+		{"<unk>", 0, 2}, {"<bos>", 0, control}, {"<eos>", 0, control}, {"\n\n", 0, userDefined}, // 0-3
+		{"▁", -1, normal}, {"a", -2, normal}, {"b", -3, normal}, {"c", -4, normal}, // 4-7
+		{"bc", -5, normal}, {"ab", -6, normal}, {"abc", -7, normal}, {"▁b", -8, normal}, {"▁a", -9, normal}, // 8-12
+		{"ba", -10, normal}, {"<0xC3>", 0, byteType}, {"<0xA9>", 0, byteType}, // 13-15
+	}
+	d := GGUFData{Model: "llama", BOS: 1, EOS: 2, Pad: -1, Unk: 0, AddBOS: true}
+	for _, p := range pieces {
+		d.Tokens, d.Scores, d.TokenTypes = append(d.Tokens, p.text), append(d.Scores, p.score), append(d.TokenTypes, p.typ)
+	}
+	tk, err := FromGGUFData(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text string
+		want string
+	}{
+		// b+c (bc, -5) beats a+b (ab, -6); then a+bc makes abc, which no merge list of ab+c alone would.
+		{"abc", "[1 10]"},
+		// ab at 0 and at 2 tie; the leftmost goes first, and ba (-10) never gets its chance.
+		{"abab", "[1 9 9]"},
+		// A space is '▁'; ▁b (-8) is a piece, so it is merged; no space is put before the text.
+		{"a b", "[1 5 11]"},
+		// é is not a piece: its two UTF-8 bytes are.
+		{"é", "[1 14 15]"},
+		// Control and user-defined tokens are found whole first.
+		{"a<eos>\n\nb", "[1 5 2 3 6]"},
+	} {
+		if got := fmt.Sprint(tk.Encode(c.text, true)); got != c.want {
+			t.Errorf("Encode(%q) = %s, want %s", c.text, got, c.want)
+		}
+		if got := tk.Decode(tk.Encode(c.text, false), false); got != c.text {
+			t.Errorf("Decode(Encode(%q)) = %q", c.text, got)
+		}
+	}
+	// With add_space_prefix (llama.cpp's default), the text starts with '▁', and Decode removes it.
+	d.AddSpacePrefix = true
+	if tk, err = FromGGUFData(d); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(tk.Encode("a b", false)); got != "[12 11]" {
+		t.Errorf("with add_space_prefix, Encode(\"a b\") = %s, want [12 11] (▁a ▁b)", got)
+	}
+	if got := tk.Decode([]int{12, 11}, false); got != "a b" {
+		t.Errorf("with add_space_prefix, Decode([▁a ▁b]) = %q, want %q", got, "a b")
+	}
+	d.TokenTypes = nil
+	if _, err := FromGGUFData(d); err == nil || !strings.Contains(err.Error(), "token_type is missing") {
+		t.Errorf("without token types: error %v, want one saying token_type is missing", err)
 	}
 }

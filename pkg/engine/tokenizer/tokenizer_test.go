@@ -147,7 +147,8 @@ func TestGGUFErrors(t *testing.T) {
 		edit func(*GGUFData)
 		want string
 	}{
-		{"spm", func(d *GGUFData) { d.Model = "llama" }, `tokenizer.ggml.model "llama" is not supported`},
+		{"model", func(d *GGUFData) { d.Model = "rwkv" }, `tokenizer.ggml.model "rwkv" is not supported: "gpt2" (byte-level BPE) and "llama"`},
+		{"spm scores", func(d *GGUFData) { d.Model = "llama" }, "tokenizer.ggml.scores has 0 entries for 3 tokens"},
 		{"pre", func(d *GGUFData) { d.Pre = "tekken" }, `tokenizer.ggml.pre "tekken" is not supported; supported: chatglm-bpe,`},
 		{"types", func(d *GGUFData) { d.TokenTypes = []int32{1} }, "3 tokens but 1 token types"},
 		{"bos", func(d *GGUFData) { d.AddBOS = true }, "no tokenizer.ggml.bos_token_id"},
