@@ -51,7 +51,7 @@ FUZZ_TARGETS := \
 RACE_PKGS := ./pkg/support/progress ./pkg/support/checkpoint ./pkg/support/workers ./pkg/method/generate \
 	./pkg/engine/gguf ./pkg/engine/hub ./pkg/engine/chat ./pkg/nb
 
-.PHONY: help setup lab build test bench xla reproduce gpu-check gpu-check-dry check-docker clean fuzz race
+.PHONY: help setup lab build test bench xla gemma3 reproduce gpu-check gpu-check-dry check-docker clean fuzz race
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -70,7 +70,7 @@ build: ## build the CLI into bin/emotion-probes
 # what `make test` sets up (the kernel, the default model, npm's tokenizers) must be there.
 test: export EMOTION_PROBES_NO_SKIP := 1
 test: export EMOTION_PROBES_XLA_PLUGIN := $(CURDIR)/.cache/xla/pjrt_c_api_cpu_plugin.so
-test: setup build xla ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, race, fuzz, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
+test: setup build xla gemma3 ## the test command (CI runs it through .ci/run): set-up, vet, unit and golden tests, race, fuzz, notebooks on tiny (Go runner, nbconvert, JupyterLab in Chromium)
 	go vet ./...
 	$(BIN) config --config config/tiny.yaml > /dev/null   # fetches the default model into the cache once
 	go test -timeout 50m ./...
@@ -110,6 +110,9 @@ bench: ## run benchmarks: make bench [PKGS=./pkg/engine/lm/...] [BENCH=Forward]
 
 xla: ## install XLA's CPU PJRT plugin into .cache/xla/ (backend "auto" then uses it: faster on the CPU)
 	kernel-setup/xla-cpu.sh
+
+gemma3: ## fetch Gemma 3 270M's GGUF into .cache/models/ (config/small-gemma3.yaml; the Gemma GGUF tests)
+	kernel-setup/gemma3-270m.sh
 
 reproduce: setup build xla ## run every notebook headless on a config: make reproduce [CONFIG=config/small.yaml]
 	$(BIN) notebooks run --config $(CONFIG) --report

@@ -2,12 +2,16 @@
 
 Run from the repository root (the venv from tools/reference/requirements.txt):
     python tools/reference/make_engine_fixtures.py /path/to/SmolLM2-135M-Instruct.Q4_1.gguf
+    python tools/reference/make_engine_fixtures.py --gemma3 .cache/models/gemma-3-270m-q4_k_m.gguf
 
 Writes
   pkg/engine/lm/testdata/smollm2_reference.safetensors   SmolLM2-135M-Instruct (the default model's GGUF,
         dequantized by transformers' GGUF loader): per prompt the token ids, every hidden state
         projected on 24 fixed directions, the full hidden state at the default layer 20, the top-32
         logits and the log-sum-exp at every position, and a 32-token greedy continuation.
+  pkg/engine/lm/testdata/gemma3_gguf_reference.safetensors   (--gemma3) Gemma 3 270M's Q4_K_M GGUF
+        (kernel-setup/gemma3-270m.sh), read by transformers' GGUF loader: per prompt (the first two) the
+        token ids with BOS, every hidden state projected on 24 fixed directions and the top-32 logits.
   pkg/engine/lm/testdata/tiny-llama/, tiny-qwen2/   tiny random-weight models saved by transformers
         (config.json, tokenizer.json, model.safetensors) and tiny_*_reference.safetensors with their
         full hidden states, logits and greedy continuations.
@@ -81,6 +85,28 @@ def smollm2(gguf_path):
     save_file(tensors, os.path.join(OUT, "smollm2_reference.safetensors"), metadata=meta)
 
 
+@torch.no_grad()
+def gemma3_gguf(gguf_path):
+    d, f = os.path.split(gguf_path)
+    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+    R = projection(model.config.hidden_size)
+    tensors = {}
+    for p, text in enumerate(PROMPTS[:2]):
+        ids = tok(text)["input_ids"]
+        out = model(torch.tensor([ids]), output_hidden_states=True)
+        hs = np.stack([h[0].double().numpy() for h in out.hidden_states])  # [19, T, D]
+        top = torch.topk(out.logits[0].double(), 32, dim=-1)
+        tensors[f"p{p}.ids"] = np.array(ids, dtype=np.int64)
+        tensors[f"p{p}.proj"] = (hs @ R).astype(np.float32)
+        tensors[f"p{p}.top_ids"] = top.indices.numpy().astype(np.int64)
+        tensors[f"p{p}.top_logits"] = top.values.numpy().astype(np.float32)
+    meta = {"source": "transformers %s, torch %s, float32 CPU" % (__import__("transformers").__version__, torch.__version__),
+            "model": f, "prompts": json.dumps(PROMPTS[:2])}
+    save_file(tensors, os.path.join(OUT, "gemma3_gguf_reference.safetensors"), metadata=meta)
+
+
 def tiny_tokenizer():
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -112,6 +138,9 @@ def tiny(name, model):
 
 
 def main():
+    if sys.argv[1] == "--gemma3":
+        gemma3_gguf(sys.argv[2])
+        return
     smollm2(sys.argv[1])
     tiny("tiny-llama", LlamaForCausalLM(LlamaConfig(
         vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,

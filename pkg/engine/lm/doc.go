@@ -57,7 +57,7 @@
 // (text_config; the vision and audio towers are ignored). Every hyper-parameter comes from the
 // model file (Config); none is hard-coded, and a setting the engine does not implement is refused
 // at Load with the config field named (Gemma 4's mixture of experts, bidirectional attention,
-// biases). Gemma in GGUF files is not supported yet.
+// biases). GGUF files are read for the Llama, Qwen and Gemma 2/3 families, not yet for Gemma 4.
 //
 // To add a family, write one file and add one line to the registry in family.go. The file
 // implements family: readConfig decodes the family's own config.json fields (hfConfig.decode),
@@ -66,8 +66,9 @@
 // whose weights method lists the checkpoint tensors with their shapes, and whose block (and,
 // if the family changes them, embed and unembed: see gemmaEnds) composes the operations of
 // ops.go. Nothing else changes: Load reads the tensors the model lists and the graphs run any
-// model. (One exception: a GGUF tensor that llama.cpp names in a way load.go's ggufNames does
-// not know yet needs its entry there.)
+// model. (For GGUF files, load.go's ggufNames maps the checkpoint keys to llama.cpp's tensor
+// names; a family whose tensors llama.cpp names otherwise lists those in a ggufNames method, as
+// gemma.go does.)
 //
 // For every family, AllHiddenStates' last entry is after the final norm, as transformers'
 // output_hidden_states (it replaces the last block's output with the normed last_hidden_state);

@@ -32,9 +32,10 @@ import (
 //   - Gemma 3 norms each head's queries and keys before the rotation (QKNorm, as Qwen3).
 //
 // Not supported (refused by Load with the field named): bidirectional attention
-// (use_bidirectional_attention), attention or MLP biases, and Gemma in GGUF files. A multimodal
-// checkpoint (model_type "gemma3") loads its language model only: text_config, and the weights
-// under language_model.
+// (use_bidirectional_attention), attention or MLP biases. A multimodal checkpoint (model_type
+// "gemma3") loads its language model only: text_config, and the weights under language_model.
+// A GGUF file (llama.cpp's) is read by readGGUF below: the file gives the sizes, the sliding
+// window and the rope; what llama.cpp fixes per architecture is fixed here the same way.
 
 // gemma reads Gemma 2 (model_type "gemma2") and Gemma 3 ("gemma3_text"), and Gemma 4 reads its
 // config the same way (gemma4.go). Its fields are where they differ: switches, and transformers'
@@ -48,6 +49,7 @@ type gemma struct {
 	attnSoftcap        float64 // attn_logit_softcapping's default; 0: none, whatever the file says
 	finalSoftcap       float64 // final_logit_softcapping's default
 	window, pattern    int     // sliding_window's and sliding_window_pattern's defaults
+	layers27B          int     // the 27B model's block count: in GGUF files its query scale is told by it, as llama.cpp does
 	ropeTheta          float64 // rope_theta's default
 	localRopeTheta     float64 // rope_local_base_freq's default; 0: sliding layers rotate as the others do
 }
@@ -56,13 +58,13 @@ var (
 	gemma2 = gemma{
 		sizes:       classSizes{vocab: 256000, hidden: 2304, ffn: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 8192},
 		normPlusOne: true, queryPreAttnScalar: 256, attnSoftcap: 50, finalSoftcap: 30,
-		window: 4096, pattern: 2, ropeTheta: 10000,
+		window: 4096, pattern: 2, ropeTheta: 10000, layers27B: 46,
 	}
 	// Gemma 3's attention ignores attn_logit_softcapping (transformers never passes it on).
 	gemma3 = gemma{
 		sizes:       classSizes{vocab: 262208, hidden: 2304, ffn: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 131072},
 		normPlusOne: true, qkNorm: true, queryPreAttnScalar: 256,
-		window: 4096, pattern: 6, ropeTheta: 1e6, localRopeTheta: 1e4,
+		window: 4096, pattern: 6, ropeTheta: 1e6, localRopeTheta: 1e4, layers27B: 62,
 	}
 )
 
@@ -132,11 +134,62 @@ func (g gemma) readConfig(h *hfConfig, path string) (Config, error) {
 	return c, c.readLayerTypes(h, path, window, func(i int) bool { return pattern > 0 && (i+1)%pattern != 0 })
 }
 
-func (gemma) readGGUF(_ *Config, f *gguf.File) (bool, error) { return false, errGemmaGGUF(f) }
+// readGGUF completes a Gemma 2 or 3 GGUF file's config as llama.cpp reads one (llama-model.cpp).
+// The file holds the sliding window, Gemma 2's soft-caps and the global rope (base and linear
+// scaling); llama.cpp fixes the rest per architecture, and so does this: every pattern-th layer
+// global, the sliding layers' rope base, and the query scale 1/sqrt(head_dim), or
+// 1/sqrt(hidden_size/heads) for the 27B models (query_pre_attn_scalar in their config.json). Its
+// norms already hold 1 + w, the form Load keeps.
+func (g gemma) readGGUF(c *Config, f *gguf.File) (bool, error) {
+	key := func(k string) string { return f.Architecture() + "." + k }
+	float := func(k string, def float64) float64 {
+		if v, ok := f.Float(key(k)); ok {
+			return v
+		}
+		return def
+	}
+	c.SandwichNorms, c.NormPlusOne, c.QKNorm = true, g.normPlusOne, g.qkNorm
+	c.EmbedScale = float64(float32(math.Sqrt(float64(c.HiddenSize))))
+	c.HiddenAct = "gelu_pytorch_tanh"
+	c.QueryScale = 1 / math.Sqrt(float64(c.HeadDim))
+	if c.NumLayers == g.layers27B {
+		c.QueryScale = 1 / math.Sqrt(float64(c.HiddenSize/c.NumHeads))
+	}
+	if g.attnSoftcap != 0 { // Gemma 3 has neither, whatever the file says
+		c.AttnSoftcap = float("attn_logit_softcapping", g.attnSoftcap)
+	}
+	if g.finalSoftcap != 0 {
+		c.FinalSoftcap = float("final_logit_softcapping", g.finalSoftcap)
+	}
+	if kind, ok := f.String(key("rope.scaling.type")); ok && kind != "none" {
+		factor := float("rope.scaling.factor", 0)
+		if kind != "linear" || factor <= 0 {
+			return false, fmt.Errorf("lm: %s: %s is %q with factor %g: only linear rope scaling with a positive factor is supported for Gemma", f.Path(), key("rope.scaling.type"), kind, factor)
+		}
+		c.RopeScaling = &RopeScaling{Type: "linear", Factor: factor}
+	}
+	if g.localRopeTheta != 0 {
+		c.LocalRope = &Rope{Theta: g.localRopeTheta} // unscaled: the scaling is the global layers'
+	}
+	window := g.window
+	if v, ok := f.Uint(key("attention.sliding_window")); ok {
+		window = int(v)
+	}
+	c.SlidingLayers, c.SlidingWindow = make([]bool, c.NumLayers), window
+	for i := range c.SlidingLayers {
+		c.SlidingLayers[i] = (i+1)%g.pattern != 0
+	}
+	return false, nil
+}
 
-// errGemmaGGUF refuses a Gemma GGUF file.
-func errGemmaGGUF(f *gguf.File) error {
-	return fmt.Errorf("lm: %s: Gemma in GGUF files is not supported yet (its metadata keys and norm layout differ): load the Hugging Face folder instead", f.Path())
+// ggufNames: llama.cpp names Gemma's four norms of a block after where they sit, so the one Llama
+// calls post_attention_layernorm (before the MLP) is pre_feedforward_layernorm here.
+func (gemma) ggufNames() map[string]string {
+	return map[string]string{
+		"model.layers.{i}.post_attention_layernorm.weight":   "blk.{i}.post_attention_norm.weight",
+		"model.layers.{i}.pre_feedforward_layernorm.weight":  "blk.{i}.ffn_norm.weight",
+		"model.layers.{i}.post_feedforward_layernorm.weight": "blk.{i}.post_ffw_norm.weight",
+	}
 }
 
 func (gemma) newModel(c Config) model {

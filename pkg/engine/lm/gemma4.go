@@ -195,7 +195,9 @@ func (c Config) ffn(l int) int {
 	return c.IntermediateSize
 }
 
-func (gemma4) readGGUF(_ *Config, f *gguf.File) (bool, error) { return false, errGemmaGGUF(f) }
+func (gemma4) readGGUF(_ *Config, f *gguf.File) (bool, error) {
+	return false, fmt.Errorf("lm: %s: Gemma 4 in GGUF files is not supported yet: load the Hugging Face folder instead", f.Path())
+}
 
 func (gemma4) newModel(c Config) model {
 	return &gemma4Model{gemmaEnds: gemmaEnds{ends{c: c}}, layers: make([]gemma4Layer, c.NumLayers), shared: map[int][2]*Node{}}

@@ -22,7 +22,7 @@ import (
 
 // ggufTokenizer builds the tokenizer from the file's tokenizer.ggml.* metadata.
 func ggufTokenizer(f *gguf.File) (*tokenizer.Tokenizer, error) {
-	d := tokenizer.GGUFData{BOS: -1, EOS: -1, Pad: -1}
+	d := tokenizer.GGUFData{BOS: -1, EOS: -1, Pad: -1, Unk: -1}
 	d.Model, _ = f.String("tokenizer.ggml.model")
 	d.Pre, _ = f.String("tokenizer.ggml.pre")
 	d.Tokens, _ = f.Strings("tokenizer.ggml.tokens")
@@ -32,7 +32,16 @@ func ggufTokenizer(f *gguf.File) (*tokenizer.Tokenizer, error) {
 			d.TokenTypes = append(d.TokenTypes, int32(t))
 		}
 	}
-	for key, dst := range map[string]*int{"bos_token_id": &d.BOS, "eos_token_id": &d.EOS, "padding_token_id": &d.Pad} {
+	if scores, ok := f.Floats("tokenizer.ggml.scores"); ok {
+		for _, s := range scores {
+			d.Scores = append(d.Scores, float32(s))
+		}
+	}
+	var ok bool
+	if d.AddSpacePrefix, ok = f.Bool("tokenizer.ggml.add_space_prefix"); !ok {
+		d.AddSpacePrefix = true // llama.cpp's default for SentencePiece vocabularies
+	}
+	for key, dst := range map[string]*int{"bos_token_id": &d.BOS, "eos_token_id": &d.EOS, "padding_token_id": &d.Pad, "unknown_token_id": &d.Unk} {
 		if v, ok := f.Uint("tokenizer.ggml." + key); ok {
 			*dst = int(v)
 		}

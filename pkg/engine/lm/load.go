@@ -2,6 +2,7 @@ package lm
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -205,20 +206,38 @@ var ggufNames = map[string]string{
 	"model.layers.{i}.mlp.down_proj.weight":            "blk.{i}.ffn_down.weight",
 }
 
-// ggufName translates one Hugging Face key.
-func ggufName(hf string) (string, bool) {
+// ggufNaming maps Hugging Face keys to a file's GGUF tensor names: ggufNames, with the entries
+// of a family that llama.cpp names otherwise (ggufRenamer) replaced.
+type ggufNaming map[string]string
+
+// ggufRenamer is implemented by a family whose tensors llama.cpp names differently from Llama's
+// (Gemma's sandwich norms); its map replaces those entries of ggufNames.
+type ggufRenamer interface{ ggufNames() map[string]string }
+
+// namingOf is the GGUF naming of a family's files.
+func namingOf(fam family) ggufNaming {
+	n := ggufNaming(maps.Clone(ggufNames))
+	if r, ok := fam.(ggufRenamer); ok {
+		maps.Copy(n, r.ggufNames())
+	}
+	return n
+}
+
+// name translates one Hugging Face key.
+func (n ggufNaming) name(hf string) (string, bool) {
 	pattern, index := hf, ""
 	if rest, ok := strings.CutPrefix(hf, "model.layers."); ok {
 		index, rest, _ = strings.Cut(rest, ".")
 		pattern = "model.layers.{i}." + rest
 	}
-	g, ok := ggufNames[pattern]
+	g, ok := n[pattern]
 	return strings.ReplaceAll(g, "{i}", index), ok
 }
 
 type ggufSource struct {
 	f        *gguf.File
 	cfg      Config
+	names    ggufNaming
 	permuted bool // llama.cpp's converter reordered q_proj's and k_proj's rows (family.readGGUF)
 }
 
@@ -228,7 +247,7 @@ func (s ggufSource) Close() error { return s.f.Close() }
 // converter interleaves the two rotary halves of each head; transformers' GGUF loader undoes it
 // the same way).
 func (s ggufSource) Read(hf string) ([]float32, []int, error) {
-	name, ok := ggufName(hf)
+	name, ok := s.names.name(hf)
 	if !ok {
 		return nil, nil, fmt.Errorf("lm: %s: no GGUF name for %s", s.f.Path(), hf)
 	}
@@ -282,9 +301,11 @@ func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, chatSour
 	if err != nil {
 		return Config{}, nil, nil, chatSource{}, fmt.Errorf("lm: %w", err)
 	}
-	cfg, permuted, err := ggufConfig(f)
+	cfg, fam, permuted, err := ggufConfig(f)
+	var names ggufNaming
 	if err == nil {
-		err = checkGGUFTensors(f, cfg)
+		names = namingOf(fam)
+		err = checkGGUFTensors(f, cfg, names)
 	}
 	var tok *tokenizer.Tokenizer
 	if err == nil {
@@ -298,16 +319,20 @@ func openGGUF(path string) (Config, weightSource, *tokenizer.Tokenizer, chatSour
 	// tokenizer.chat_template.<name>; transformers' default is the plain one).
 	template := chatSource{origin: path + " (tokenizer.chat_template)"}
 	template.text, _ = f.String("tokenizer.chat_template")
-	return cfg, ggufSource{f: f, cfg: cfg, permuted: permuted}, tok, template, nil
+	return cfg, ggufSource{f: f, cfg: cfg, names: names, permuted: permuted}, tok, template, nil
 }
 
 // ggufConfig reads hyper-parameters from the {arch}.* metadata keys (llama.cpp's LLM_KV names),
 // then the family's own (family.readGGUF), which also says whether Q and K rows are permuted.
-func ggufConfig(f *gguf.File) (Config, bool, error) {
-	arch := f.Architecture()
-	fam, err := familyOf(arch, f.Path())
+func ggufConfig(f *gguf.File) (Config, family, bool, error) {
+	arch := f.Architecture() // the prefix of the file's keys
+	modelType := arch
+	if text, ok := multimodal[arch]; ok {
+		modelType = text // llama.cpp keeps a Gemma 3/4 file's vision tower apart (mmproj): this is the language model
+	}
+	fam, err := familyOf(modelType, f.Path())
 	if err != nil {
-		return Config{}, false, err
+		return Config{}, nil, false, err
 	}
 	geti := func(key string) int { v, _ := f.Uint(arch + "." + key); return int(v) }
 	getf := func(key string, def float64) float64 {
@@ -317,7 +342,7 @@ func ggufConfig(f *gguf.File) (Config, bool, error) {
 		return def
 	}
 	c := Config{
-		Architecture:     arch,
+		Architecture:     modelType,
 		NumLayers:        geti("block_count"),
 		HiddenSize:       geti("embedding_length"),
 		IntermediateSize: geti("feed_forward_length"),
@@ -341,20 +366,20 @@ func ggufConfig(f *gguf.File) (Config, bool, error) {
 	c.TieWordEmbeddings = !hasOutput
 	permuted, err := fam.readGGUF(&c, f)
 	if err != nil {
-		return Config{}, false, err
+		return Config{}, nil, false, err
 	}
 	if _, ok := f.Tensor("rope_freqs.weight"); ok {
-		return Config{}, false, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
+		return Config{}, nil, false, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
 	}
-	return c, permuted, c.validate(f.Path())
+	return c, fam, permuted, c.validate(f.Path())
 }
 
 // checkGGUFTensors reports missing tensors by name, before any is read.
-func checkGGUFTensors(f *gguf.File, c Config) error {
+func checkGGUFTensors(f *gguf.File, c Config, names ggufNaming) error {
 	var missing []string
 	for _, slot := range weightSlots(c) {
 		for _, hf := range slot {
-			name, _ := ggufName(hf)
+			name, _ := names.name(hf)
 			if _, ok := f.Tensor(name); !ok {
 				missing = append(missing, name)
 			}

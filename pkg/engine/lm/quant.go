@@ -346,7 +346,7 @@ func dequantize(w *Node) *Node {
 
 // StoredType reports a tensor's type in the GGUF file.
 func (s ggufSource) StoredType(hf string) (gguf.Type, bool) {
-	name, ok := ggufName(hf)
+	name, ok := s.names.name(hf)
 	if !ok {
 		return 0, false
 	}
@@ -357,7 +357,7 @@ func (s ggufSource) StoredType(hf string) (gguf.Type, bool) {
 // ReadBlocks returns a tensor's stored bytes, with the rows of Q and K put back in Hugging Face
 // order as Read does (a row is a whole number of blocks, so rows move as they are).
 func (s ggufSource) ReadBlocks(hf string) ([]byte, []int, error) {
-	name, ok := ggufName(hf)
+	name, ok := s.names.name(hf)
 	if !ok {
 		return nil, nil, fmt.Errorf("lm: %s: no GGUF name for %s", s.f.Path(), hf)
 	}

@@ -54,6 +54,9 @@ const (
 	NoSkip = "EMOTION_PROBES_NO_SKIP"
 	// ModelGGUF names a .gguf file for the opt-in tests that run a real model for minutes.
 	ModelGGUF = "EMOTION_PROBES_MODEL_GGUF"
+	// Gemma3GGUF names Gemma 3 270M's .gguf for the test of the SentencePiece tokenizer read from GGUF against
+	// Hugging Face's ids (default: .cache/models/gemma-3-270m-q4_k_m.gguf, where kernel-setup/gemma3-270m.sh puts it).
+	Gemma3GGUF = "EMOTION_PROBES_GEMMA3_GGUF"
 	// NetworkTests, set to 1, opts in to the tests that download from the internet (the real default model).
 	NetworkTests = "EMOTION_PROBES_NETWORK_TESTS"
 	// Kernel is the GoNB kernel spec (a kernel.json or its folder) for the notebook runner's tests; default:
