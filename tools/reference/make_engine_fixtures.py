@@ -59,52 +59,45 @@ def greedy(model, ids, n=32):
     return out
 
 
-@torch.no_grad()
-def smollm2(gguf_path):
+def load_gguf(gguf_path):
     d, f = os.path.split(gguf_path)
-    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+    return AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval(), AutoTokenizer.from_pretrained(d, gguf_file=f), f
+
+
+@torch.no_grad()
+def golden(model, tok, model_file, prompts, out_name, extra):
+    """Per prompt: ids, every hidden state projected on R, the top-32 logits; extra(p, ids, hs, logits) adds more."""
     R = projection(model.config.hidden_size)
     tensors = {}
-    for p, text in enumerate(PROMPTS):
+    for p, text in enumerate(prompts):
         ids = tok(text)["input_ids"]
         out = model(torch.tensor([ids]), output_hidden_states=True)
-        hs = np.stack([h[0].double().numpy() for h in out.hidden_states])  # [31, T, D]
+        hs = np.stack([h[0].double().numpy() for h in out.hidden_states])  # [n_layers+1, T, D]
         logits = out.logits[0].double()
         top = torch.topk(logits, 32, dim=-1)
         tensors[f"p{p}.ids"] = np.array(ids, dtype=np.int64)
         tensors[f"p{p}.proj"] = (hs @ R).astype(np.float32)
-        tensors[f"p{p}.layer20"] = hs[20].astype(np.float32)
         tensors[f"p{p}.top_ids"] = top.indices.numpy().astype(np.int64)
         tensors[f"p{p}.top_logits"] = top.values.numpy().astype(np.float32)
-        tensors[f"p{p}.lse"] = torch.logsumexp(logits, -1).numpy().astype(np.float32)
-        tensors[f"p{p}.greedy"] = np.array(greedy(model, ids), dtype=np.int64)
+        tensors.update(extra(p, ids, hs, logits))
     meta = {"source": "transformers %s, torch %s, float32 CPU" % (__import__("transformers").__version__, torch.__version__),
-            "model": f, "prompts": json.dumps(PROMPTS)}
-    save_file(tensors, os.path.join(OUT, "smollm2_reference.safetensors"), metadata=meta)
+            "model": model_file, "prompts": json.dumps(prompts)}
+    save_file(tensors, os.path.join(OUT, out_name), metadata=meta)
 
 
-@torch.no_grad()
+def smollm2(gguf_path):
+    model, tok, f = load_gguf(gguf_path)
+    golden(model, tok, f, PROMPTS, "smollm2_reference.safetensors", lambda p, ids, hs, logits: {
+        f"p{p}.layer20": hs[20].astype(np.float32),
+        f"p{p}.lse": torch.logsumexp(logits, -1).numpy().astype(np.float32),
+        f"p{p}.greedy": np.array(greedy(model, ids), dtype=np.int64),
+    })
+
+
 def gemma3_gguf(gguf_path):
-    d, f = os.path.split(gguf_path)
-    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
-    from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-    R = projection(model.config.hidden_size)
-    tensors = {}
-    for p, text in enumerate(PROMPTS[:2]):
-        ids = tok(text)["input_ids"]
-        out = model(torch.tensor([ids]), output_hidden_states=True)
-        hs = np.stack([h[0].double().numpy() for h in out.hidden_states])  # [19, T, D]
-        top = torch.topk(out.logits[0].double(), 32, dim=-1)
-        tensors[f"p{p}.ids"] = np.array(ids, dtype=np.int64)
-        tensors[f"p{p}.proj"] = (hs @ R).astype(np.float32)
-        tensors[f"p{p}.top_ids"] = top.indices.numpy().astype(np.int64)
-        tensors[f"p{p}.top_logits"] = top.values.numpy().astype(np.float32)
-    meta = {"source": "transformers %s, torch %s, float32 CPU" % (__import__("transformers").__version__, torch.__version__),
-            "model": f, "prompts": json.dumps(PROMPTS[:2])}
-    save_file(tensors, os.path.join(OUT, "gemma3_gguf_reference.safetensors"), metadata=meta)
+    model, tok, f = load_gguf(gguf_path)
+    golden(model, tok, f, PROMPTS[:2], "gemma3_gguf_reference.safetensors", lambda p, ids, hs, logits: {})
 
 
 def tiny_tokenizer():

@@ -109,14 +109,7 @@ func TestGemma3GGUFMatchesTransformers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		td := f.T * d
-		proj := to64(ref.floats(prefix(p) + "proj"))
-		for layer := 0; layer < f.NumStates; layer++ {
-			got := project(f.Hidden[layer*td:(layer+1)*td], d)
-			if e := relErr(got, proj[layer*f.T*24:(layer+1)*f.T*24]); e > tolerance {
-				t.Errorf("prompt %d, hidden_states[%d]: relative error %.2g > %g", p, layer, e, tolerance)
-			}
-		}
+		checkProjected(t, p, f, d, ref)
 		topIDs, topVals := ref.ints(prefix(p)+"top_ids"), to64(ref.floats(prefix(p)+"top_logits"))
 		var got []float64
 		for pos := range f.T {

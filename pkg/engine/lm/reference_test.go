@@ -129,19 +129,24 @@ func TestSmolLM2MatchesTransformers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkProjected(t, p, f, d, ref)
 		td := f.T * d
-		proj := to64(ref.floats(prefix(p) + "proj"))
-		for layer := 0; layer < f.NumStates; layer++ {
-			got := project(f.Hidden[layer*td:(layer+1)*td], d)
-			want := proj[layer*f.T*24 : (layer+1)*f.T*24]
-			if e := relErr(got, want); e > tolerance {
-				t.Errorf("prompt %d, hidden_states[%d]: relative error %.2g > %g", p, layer, e, tolerance)
-			}
-		}
 		if e := relErr(to64(f.Hidden[20*td:21*td]), to64(ref.floats(prefix(p)+"layer20"))); e > tolerance {
 			t.Errorf("prompt %d, hidden_states[20] in full: relative error %.2g", p, e)
 		}
 		checkLogits(t, p, f, ref)
+	}
+}
+
+// checkProjected compares every hidden state of prompt p, projected on the fixture's 24 directions.
+func checkProjected(t *testing.T, p int, f *Forward, d int, ref reference) {
+	td := f.T * d
+	proj := to64(ref.floats(prefix(p) + "proj"))
+	for layer := 0; layer < f.NumStates; layer++ {
+		got := project(f.Hidden[layer*td:(layer+1)*td], d)
+		if e := relErr(got, proj[layer*f.T*24:(layer+1)*f.T*24]); e > tolerance {
+			t.Errorf("prompt %d, hidden_states[%d]: relative error %.2g > %g", p, layer, e, tolerance)
+		}
 	}
 }
 
