@@ -237,20 +237,19 @@ func fromGGUFSentencePiece(d GGUFData) (*Tokenizer, error) {
 	if d.Unk >= 0 && d.Unk < len(d.Tokens) {
 		unk = d.Tokens[d.Unk]
 	}
-	t, err := build(vocab, spMerges(d), added, unk, false)
+	t, err := build(vocab, spMerges(d, vocab), added, unk, false)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: GGUF: %w", err)
 	}
-	t.norm = func(s string) string { return strings.ReplaceAll(s, " ", spaceMark) }
-	dec := spDecoder{}
+	prefix, dec := "", spDecoder{}
 	if d.AddSpacePrefix {
-		t.norm = func(s string) string {
-			if s == "" {
-				return s
-			}
-			return spaceMark + strings.ReplaceAll(s, " ", spaceMark)
+		prefix, dec.stripLeft = spaceMark, 1
+	}
+	t.norm = func(s string) string {
+		if s == "" {
+			return s
 		}
-		dec.stripLeft = 1
+		return prefix + strings.ReplaceAll(s, " ", spaceMark)
 	}
 	if err := t.useSentencePiece(vocab, true, true, dec); err != nil {
 		return nil, fmt.Errorf("tokenizer: GGUF: %w", err)
@@ -258,16 +257,12 @@ func fromGGUFSentencePiece(d GGUFData) (*Tokenizer, error) {
 	return t, nil
 }
 
-// spMerges lists, best first, every way to build a normal piece of d from two pieces: each piece
-// split at each character boundary where both halves are pieces, the pieces taken by descending
-// score (ties in id order).
-func spMerges(d GGUFData) [][2]string {
-	ids := make(map[string]int, len(d.Tokens))
+// spMerges lists, best first, every way to build a normal piece of d from two pieces of vocab
+// (ggufVocab's): each piece split at each character boundary where both halves are pieces, the
+// pieces taken by descending score (ties in id order).
+func spMerges(d GGUFData, vocab map[string]int) [][2]string {
 	var normal []int
-	for id, tok := range d.Tokens {
-		if _, dup := ids[tok]; !dup && tok != "" {
-			ids[tok] = id
-		}
+	for id := range d.Tokens {
 		if d.TokenTypes[id] == tokenNormal {
 			normal = append(normal, id)
 		}
@@ -281,10 +276,10 @@ func spMerges(d GGUFData) [][2]string {
 				continue
 			}
 			left, right := piece[:i], piece[i:]
-			if _, ok := ids[left]; !ok {
+			if _, ok := vocab[left]; !ok {
 				continue
 			}
-			if _, ok := ids[right]; ok {
+			if _, ok := vocab[right]; ok {
 				merges = append(merges, [2]string{left, right})
 			}
 		}
