@@ -91,9 +91,7 @@ func (g gemma) readConfig(h *hfConfig, path string) (Config, error) {
 	if c.AttentionBias {
 		return Config{}, errAttentionBias(path, h.ModelType)
 	}
-	c.SandwichNorms, c.NormPlusOne, c.QKNorm = true, g.normPlusOne, g.qkNorm
-	c.EmbedScale = float64(float32(math.Sqrt(float64(c.HiddenSize)))) // a float32 buffer in transformers
-	c.HiddenAct = "gelu_pytorch_tanh"
+	g.setBlocks(&c)
 	if own.HiddenActivation != "" {
 		c.HiddenAct = own.HiddenActivation
 	}
@@ -142,15 +140,8 @@ func (g gemma) readConfig(h *hfConfig, path string) (Config, error) {
 // norms already hold 1 + w, the form Load keeps.
 func (g gemma) readGGUF(c *Config, f *gguf.File) (bool, error) {
 	key := func(k string) string { return f.Architecture() + "." + k }
-	float := func(k string, def float64) float64 {
-		if v, ok := f.Float(key(k)); ok {
-			return v
-		}
-		return def
-	}
-	c.SandwichNorms, c.NormPlusOne, c.QKNorm = true, g.normPlusOne, g.qkNorm
-	c.EmbedScale = float64(float32(math.Sqrt(float64(c.HiddenSize))))
-	c.HiddenAct = "gelu_pytorch_tanh"
+	float := func(k string, def float64) float64 { return ggufFloat(f, k, def) }
+	g.setBlocks(c)
 	c.QueryScale = 1 / math.Sqrt(float64(c.HeadDim))
 	if c.NumLayers == g.layers27B {
 		c.QueryScale = 1 / math.Sqrt(float64(c.HiddenSize/c.NumHeads))
@@ -180,6 +171,15 @@ func (g gemma) readGGUF(c *Config, f *gguf.File) (bool, error) {
 		c.SlidingLayers[i] = (i+1)%g.pattern != 0
 	}
 	return false, nil
+}
+
+// setBlocks sets what every Gemma 2/3 block does, whatever file the config comes from: the sandwich
+// norms, their (1 + w) scale, Gemma 3's q/k norms, the embeddings scaled by sqrt(hidden_size) (a
+// float32 buffer in transformers), GeGLU with gelu's tanh approximation (config.json may name another).
+func (g gemma) setBlocks(c *Config) {
+	c.SandwichNorms, c.NormPlusOne, c.QKNorm = true, g.normPlusOne, g.qkNorm
+	c.EmbedScale = float64(float32(math.Sqrt(float64(c.HiddenSize))))
+	c.HiddenAct = "gelu_pytorch_tanh"
 }
 
 // ggufNames: llama.cpp names Gemma's four norms of a block after where they sit, so the one Llama

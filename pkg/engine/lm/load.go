@@ -335,12 +335,7 @@ func ggufConfig(f *gguf.File) (Config, family, bool, error) {
 		return Config{}, nil, false, err
 	}
 	geti := func(key string) int { v, _ := f.Uint(arch + "." + key); return int(v) }
-	getf := func(key string, def float64) float64 {
-		if v, ok := f.Float(arch + "." + key); ok {
-			return v
-		}
-		return def
-	}
+	getf := func(key string, def float64) float64 { return ggufFloat(f, key, def) }
 	c := Config{
 		Architecture:     modelType,
 		NumLayers:        geti("block_count"),
@@ -372,6 +367,14 @@ func ggufConfig(f *gguf.File) (Config, family, bool, error) {
 		return Config{}, nil, false, fmt.Errorf("lm: %s: Llama 3.1-style rope_freqs scaling in GGUF is not supported yet; load the Hugging Face folder instead", f.Path())
 	}
 	return c, fam, permuted, c.validate(f.Path())
+}
+
+// ggufFloat reads the float key {arch}.key of a GGUF file (llama.cpp's LLM_KV names), or def.
+func ggufFloat(f *gguf.File, key string, def float64) float64 {
+	if v, ok := f.Float(f.Architecture() + "." + key); ok {
+		return v
+	}
+	return def
 }
 
 // checkGGUFTensors reports missing tensors by name, before any is read.
