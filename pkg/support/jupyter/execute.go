@@ -140,10 +140,11 @@ func (k *Kernel) Execute(ctx context.Context, code string, timeout time.Duration
 	return ex, nil
 }
 
-// lateQuiet and lateMax bound how long Execute keeps listening after the cell's idle status: GoNB
-// forwards what the cell's program displays from a pipe, and on a busy machine that can reach iopub after
-// the kernel has said idle. A message of the cell that comes later than this is lost, as in a front end
-// that has moved on.
+// lateQuiet and lateMax bound how long Execute keeps listening after the cell's idle status. A cell program
+// that ends with gonbui.Sync (as pkg/nb and pkg/support/progress do) has had all its displays published
+// before it exits, so before idle. One that does not may have displays still in GoNB's pipe when it exits:
+// GoNB v0.11.5 then forwards them late, on a busy machine after idle, or drops them. This window keeps the
+// late ones; a message of the cell that comes later than this is lost, as in a front end that has moved on.
 var lateQuiet, lateMax = 500 * time.Millisecond, 3 * time.Second
 
 // settle applies the cell's messages that arrive after its idle status, until none has come for lateQuiet
