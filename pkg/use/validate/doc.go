@@ -20,7 +20,8 @@
 //     mean over its training stories, minus the mean over emotions mu, neutral principal components
 //     projected out), and each story x scored by cos(x - mu, v_e);
 //   - probe: a multinomial logistic regression on the stories' standardised activations, L2-regularised
-//     (FitLogistic; scikit-learn's StandardScaler + LogisticRegression(C=1), checked against it).
+//     (FitLogisticQuick: scikit-learn's StandardScaler + LogisticRegression(C=1) with its default stopping;
+//     FitLogistic, run to the optimum, is checked against scikit-learn).
 //
 // Splitting by topic, not by story, keeps what a topic's stories share (names, places, the plot) out of the
 // test: a classifier cannot pass by recognising the topic. Top-1 accuracy is compared with chance 1/E,

@@ -104,7 +104,10 @@ const (
 // emotion e: the story is centred by the same mu as the vectors. (Projecting the neutral components out of x
 // as well would change only |x|, the same for every emotion, so the ranking is unchanged.)
 //
-// Probe: FitLogistic on the training stories' activations, labels = emotions.
+// Probe: FitLogisticQuick on the training stories' activations, labels = emotions: stopped as scikit-learn's
+// defaults stop, as in the cross-validation. On the small run (1,641 training stories, 171 emotions) the
+// exact optimum took 377 L-BFGS iterations and 48 s against 20 and 3 s, and classified 201 and 286 of the
+// 411 held-out stories right at top-1 and top-3 against 199 and 278: within the split's sampling error.
 //
 // An emotion with no training story (all its stories in held-out topics) has no vector: it is dropped from
 // both sides, with a note.
@@ -206,7 +209,7 @@ func Evaluate(s *Stories, opts HeldOutOptions) (*HeldOut, error) {
 	r.Cosine = score(methodCosine, scores, yTest, k)
 
 	// The logistic probe.
-	p, err := FitLogistic(xTrain, yTrain, k, opts.C)
+	p, err := FitLogisticQuick(xTrain, yTrain, k, opts.C)
 	if err != nil {
 		return nil, fmt.Errorf("validate: layer %d: %w", s.Layer, err)
 	}
