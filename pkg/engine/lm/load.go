@@ -12,6 +12,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/engine/gguf"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/tokenizer"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -107,50 +108,66 @@ type weightSource interface {
 // rows (q, k, v; gate and up), and float32 matrices are stored as hostLayout says. The parts' host
 // memory is released.
 func packWeight(w weight, parts []*tensors.Tensor) *tensors.Tensor {
-	t := parts[0]
-	if len(parts) > 1 {
-		t = stackRows(parts...)
-		for _, p := range parts {
-			p.FinalizeAll()
+	if w.table || isBlocks(parts[0]) || parts[0].DType() != dtypes.Float32 || parts[0].Rank() != 2 {
+		t := parts[0]
+		if len(parts) > 1 {
+			t = stackRows(parts...)
+			for _, p := range parts {
+				p.FinalizeAll()
+			}
 		}
-	}
-	if w.table {
 		return t
 	}
-	return hostLayout(w.parts[0].key, t)
+	return hostLayout(w.parts[0].key, parts...)
 }
 
-// hostLayout stores a float32 matrix transposed, [in, out] instead of PyTorch's [out, in]: linear
-// then multiplies x [..., in] by it as it lies, which XLA on the CPU runs up to twice as fast at
-// the few rows of a decoding step (it copied the transpose of each [out, in] weight at every
-// call). The embedding table counts as the unembedding's weight, [D, V]: the logits are a plain
-// product (XLA repacked the whole [V, D] table at every decoding step), and lookup reads tokens'
+// hostLayout stores float32 matrices stacked along their rows and transposed, [in, out] instead of
+// PyTorch's [out, in]: linear then multiplies x [..., in] by it as it lies, which XLA on the CPU runs up
+// to twice as fast at the few rows of a decoding step (it copied the transpose of each [out, in] weight
+// at every call). The embedding table counts as the unembedding's weight, [D, V]: the logits are a
+// plain product (XLA repacked the whole [V, D] table at every decoding step), and lookup reads tokens'
 // columns. A table that is only looked up (weight.table) is not passed here: it stays [V, n].
 // Quantized blocks stay [out, in]: their blocks run along the input axis. key names the weight.
-func hostLayout(key string, t *tensors.Tensor) *tensors.Tensor {
-	if t.DType() != dtypes.Float32 || t.Rank() != 2 {
-		return t
+//
+// The parts are written straight into the result's own memory, transposed, and released: one pass
+// over the weights, where stacking and then transposing copied each of them four times.
+func hostLayout(key string, parts ...*tensors.Tensor) *tensors.Tensor {
+	cols := parts[0].Shape().Dimensions[1]
+	rows := 0
+	for _, p := range parts {
+		if d := p.Shape().Dimensions; p.DType() != dtypes.Float32 || len(d) != 2 || d[1] != cols {
+			panic(fmt.Errorf("lm: %s: cannot stack %s under a [*, %d] float32 matrix", key, p.Shape(), cols)) // made by Load
+		}
+		rows += p.Shape().Dimensions[0]
 	}
-	dims := t.Shape().Dimensions
-	rows, cols := dims[0], dims[1]
-	tr := make([]float32, rows*cols)
+	out := tensors.FromShape(shapes.Make(dtypes.Float32, cols, rows))
 	const tile = 64 // transpose in tiles, for the caches
-	err := tensors.ConstFlatData(t, func(flat []float32) {
-		for r0 := 0; r0 < rows; r0 += tile {
-			for c0 := 0; c0 < cols; c0 += tile {
-				for r := r0; r < min(r0+tile, rows); r++ {
-					for c := c0; c < min(c0+tile, cols); c++ {
-						tr[c*rows+r] = flat[r*cols+c]
+	err := tensors.MutableFlatData(out, func(tr []float32) {
+		offset := 0 // the first row of the part being written
+		for _, p := range parts {
+			n := p.Shape().Dimensions[0]
+			err := tensors.ConstFlatData(p, func(flat []float32) {
+				for r0 := 0; r0 < n; r0 += tile {
+					for c0 := 0; c0 < cols; c0 += tile {
+						for r := r0; r < min(r0+tile, n); r++ {
+							for c := c0; c < min(c0+tile, cols); c++ {
+								tr[c*rows+offset+r] = flat[r*cols+c]
+							}
+						}
 					}
 				}
+			})
+			if err != nil {
+				panic(fmt.Errorf("lm: %s: %w", key, err)) // float32 host tensors made by Load
 			}
+			offset += n
+			p.FinalizeAll()
 		}
 	})
 	if err != nil {
-		panic(fmt.Errorf("lm: %s: %w", key, err)) // float32 host tensors made by Load
+		panic(fmt.Errorf("lm: %s: %w", key, err))
 	}
-	t.FinalizeAll()
-	return tensors.FromFlatDataAndDimensions(tr, cols, rows)
+	return out
 }
 
 // stackRows concatenates tensors along their first axis.
