@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -130,10 +131,7 @@ func (s *sparseRows) Logits(dst, W *mat.Dense) {
 			row[c] = 0
 		}
 		for e := s.start[i]; e < s.start[i+1]; e++ {
-			v, wj := s.val[e], wt[s.col[e]*k:s.col[e]*k+k]
-			for c, w := range wj {
-				row[c] += v * w
-			}
+			floats.AddScaled(row, s.val[e], wt[s.col[e]*k:s.col[e]*k+k]) // gonum's assembly axpy
 		}
 	}
 }
@@ -148,10 +146,7 @@ func (s *sparseRows) GradW(dst, G *mat.Dense) {
 	for i := 0; i < n; i++ {
 		g := G.RawRowView(i)
 		for e := s.start[i]; e < s.start[i+1]; e++ {
-			v, aj := s.val[e], a[s.col[e]*k:s.col[e]*k+k]
-			for c, gc := range g {
-				aj[c] += v * gc
-			}
+			floats.AddScaled(a[s.col[e]*k:s.col[e]*k+k], s.val[e], g)
 		}
 	}
 	dst.Copy(acc.T())
