@@ -115,9 +115,31 @@ type design interface {
 
 type denseDesign struct{ z *mat.Dense }
 
-func (d denseDesign) Dims() (int, int)         { return d.z.Dims() }
-func (d denseDesign) Logits(dst, W *mat.Dense) { dst.Mul(d.z, W.T()) }
-func (d denseDesign) GradW(dst, G *mat.Dense)  { dst.Mul(G.T(), d.z) }
+func (d denseDesign) Dims() (int, int) { return d.z.Dims() }
+
+func (d denseDesign) Logits(dst, W *mat.Dense) {
+	n, features := d.z.Dims()
+	k, _ := W.Dims()
+	z, zok := contiguous(d.z)
+	out, ok := contiguous(dst)
+	if !zok || !ok {
+		dst.Mul(d.z, W.T())
+		return
+	}
+	matMul(out, z, transposed(W), n, features, k)
+}
+
+func (d denseDesign) GradW(dst, G *mat.Dense) {
+	n, features := d.z.Dims()
+	_, k := G.Dims()
+	z, zok := contiguous(d.z)
+	out, ok := contiguous(dst)
+	if !zok || !ok {
+		dst.Mul(G.T(), d.z)
+		return
+	}
+	matMul(out, transposed(G), z, k, n, features)
+}
 
 // Fit settings, made anew for each fit: a Converger keeps state, so two fits must not share one.
 // exactFit matches scikit-learn to 1e-5 (the golden test) and may take hundreds of iterations; quickFit
