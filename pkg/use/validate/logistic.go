@@ -118,27 +118,23 @@ type denseDesign struct{ z *mat.Dense }
 func (d denseDesign) Dims() (int, int) { return d.z.Dims() }
 
 func (d denseDesign) Logits(dst, W *mat.Dense) {
-	n, features := d.z.Dims()
-	k, _ := W.Dims()
-	z, zok := contiguous(d.z)
-	out, ok := contiguous(dst)
-	if !zok || !ok {
+	if !contiguous(d.z, dst) {
 		dst.Mul(d.z, W.T())
 		return
 	}
-	matMul(out, z, transposed(W), n, features, k)
+	n, features := d.z.Dims()
+	k, _ := W.Dims()
+	matMul(dst.RawMatrix().Data, d.z.RawMatrix().Data, transposed(W), n, features, k)
 }
 
 func (d denseDesign) GradW(dst, G *mat.Dense) {
-	n, features := d.z.Dims()
-	_, k := G.Dims()
-	z, zok := contiguous(d.z)
-	out, ok := contiguous(dst)
-	if !zok || !ok {
+	if !contiguous(d.z, dst) {
 		dst.Mul(G.T(), d.z)
 		return
 	}
-	matMul(out, transposed(G), z, k, n, features)
+	n, features := d.z.Dims()
+	_, k := G.Dims()
+	matMul(dst.RawMatrix().Data, transposed(G), d.z.RawMatrix().Data, k, n, features)
 }
 
 // Fit settings, made anew for each fit: a Converger keeps state, so two fits must not share one.

@@ -24,10 +24,15 @@ func matMul(c, a, b []float64, m, q, p int) {
 		0, blas64.General{Rows: m, Cols: p, Stride: p, Data: c})
 }
 
-// contiguous returns x's elements, row after row, and whether they lie so in memory already.
-func contiguous(x *mat.Dense) ([]float64, bool) {
-	r := x.RawMatrix()
-	return r.Data, r.Stride == r.Cols
+// contiguous says whether every matrix's rows lie one after the other in its RawMatrix().Data, as matMul
+// needs.
+func contiguous(xs ...*mat.Dense) bool {
+	for _, x := range xs {
+		if r := x.RawMatrix(); r.Stride != r.Cols {
+			return false
+		}
+	}
+	return true
 }
 
 // transposed returns the elements of xᵀ, row after row.
