@@ -35,7 +35,8 @@ func contiguous(xs ...*mat.Dense) bool {
 	return true
 }
 
-// transposed returns the elements of xᵀ, row after row.
+// transposed returns the elements of xᵀ, row after row. A plain loop: in the small run's validation,
+// mat.DenseCopyOf(x.T()) took 3.2 CPU-seconds for what this does in under one.
 func transposed(x *mat.Dense) []float64 {
 	r, c := x.Dims()
 	t := make([]float64, r*c)

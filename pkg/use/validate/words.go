@@ -124,7 +124,7 @@ func (s *sparseRows) Dims() (int, int) { return len(s.start) - 1, s.d }
 func (s *sparseRows) Logits(dst, W *mat.Dense) {
 	n, _ := s.Dims()
 	k, _ := W.Dims()
-	wt := mat.DenseCopyOf(W.T()).RawMatrix().Data // [D, K]
+	wt := transposed(W) // [D, K]
 	for i := 0; i < n; i++ {
 		row := dst.RawRowView(i)
 		for c := range row {
