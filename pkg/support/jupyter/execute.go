@@ -48,6 +48,8 @@ var interruptGrace = 10 * time.Second
 
 // Execute runs code as one cell (execute_request with silent=false, store_history=true) and
 // collects its iopub messages until the kernel reports idle and the execute_reply has arrived.
+// Messages of the cell that come later are applied to its Execution while later cells run, and by
+// Settle (see lateQuiet).
 //
 // With timeout > 0, on expiry it sends interrupt_request on control, then SIGINT if the kernel
 // is still busy after a grace period, and returns the partial Execution with TimedOut set and
@@ -66,7 +68,7 @@ func (k *Kernel) Execute(ctx context.Context, code string, timeout time.Duration
 		return nil, err
 	}
 	ex := &Execution{}
-	c := collector{ex: ex, displays: k.displays}
+	c := collector{ex: ex, displays: k.displays, parent: req.Header.MsgID}
 	var idle, replied bool
 
 	var expired <-chan time.Time
@@ -80,7 +82,8 @@ func (k *Kernel) Execute(ctx context.Context, code string, timeout time.Duration
 		select {
 		case m := <-k.iopubIn:
 			if m.ParentHeader.MsgID != req.Header.MsgID {
-				continue // a late message of an earlier, interrupted cell, or a handshake status
+				k.takeLate(m) // a late message of an earlier cell, or a handshake status
+				continue
 			}
 			if m.Header.MsgType == "status" {
 				var st struct {
@@ -132,34 +135,58 @@ func (k *Kernel) Execute(ctx context.Context, code string, timeout time.Duration
 			return ex, ctx.Err()
 		}
 	}
-	c.settle(k, req.Header.MsgID)
 	if ex.TimedOut {
+		k.settle(&c) // its last output is the timeout's, after whatever else came
 		c.timeout(timeout)
+	} else {
+		k.late[req.Header.MsgID] = &c
 	}
 	ex.Duration = time.Since(start)
 	return ex, nil
 }
 
-// lateQuiet and lateMax bound how long Execute keeps listening after the cell's idle status. A cell program
-// that ends with gonbui.Sync (as pkg/nb and pkg/support/progress do) has had all its displays published
-// before it exits, so before idle. One that does not may have displays still in GoNB's pipe when it exits:
-// GoNB v0.11.5 then forwards them late, on a busy machine after idle, or drops them. This window keeps the
-// late ones; a message of the cell that comes later than this is lost, as in a front end that has moved on.
+// lateQuiet and lateMax bound how long Settle listens for late messages. A cell program that ends with
+// gonbui.Sync (as pkg/nb and pkg/support/progress do) has had all its displays published before it exits,
+// so before idle. One that does not may have displays still in GoNB's pipe when it exits: GoNB v0.11.5 then
+// forwards them late, on a busy machine after idle, or drops them. Execute does not wait for them: they
+// are applied to their cell whenever they come while later cells run (takeLate), and Settle, after the last
+// cell, waits until none has come for lateQuiet (at most lateMax). A message that comes later still is
+// lost, as in a front end that has moved on.
 var lateQuiet, lateMax = 500 * time.Millisecond, 3 * time.Second
 
-// settle applies the cell's messages that arrive after its idle status, until none has come for lateQuiet
-// (at most lateMax).
-func (c *collector) settle(k *Kernel, parent string) {
+// takeLate applies m to the earlier cell of this kernel it belongs to, if any.
+func (k *Kernel) takeLate(m *Message) {
+	if c, ok := k.late[m.ParentHeader.MsgID]; ok && m.Header.MsgType != "status" {
+		c.add(m)
+	}
+}
+
+// Settle waits for the late messages of the cells run so far and applies them to their Executions
+// (see lateQuiet). Call it after the last cell, before reading the Executions' outputs.
+func (k *Kernel) Settle() {
+	if len(k.late) > 0 {
+		k.settle(nil)
+	}
+	clear(k.late)
+}
+
+// settle applies the messages that arrive until none has come for lateQuiet (at most lateMax): those of
+// the cell that c collects (nil: none) and the late ones of earlier cells.
+func (k *Kernel) settle(c *collector) {
 	deadline := time.After(lateMax)
 	quiet := time.NewTimer(lateQuiet)
 	defer quiet.Stop()
 	for {
 		select {
 		case m := <-k.iopubIn:
-			if m.ParentHeader.MsgID != parent || m.Header.MsgType == "status" {
+			switch {
+			case m.Header.MsgType == "status":
 				continue
+			case c != nil && m.ParentHeader.MsgID == c.parent:
+				c.add(m)
+			default:
+				k.takeLate(m)
 			}
-			c.add(m)
 			quiet.Reset(lateQuiet)
 		case <-quiet.C:
 			return
@@ -174,6 +201,7 @@ func (c *collector) settle(k *Kernel, parent string) {
 // collector turns iopub messages into nbformat outputs, as a Jupyter front end does.
 type collector struct {
 	ex       *Execution
+	parent   string // the execute_request's msg_id, which the cell's messages name as their parent
 	displays map[string][]*Output
 	// clearPending is set by clear_output(wait=true): clear just before the next output.
 	clearPending bool

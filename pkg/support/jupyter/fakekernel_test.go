@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 // ports of the connection file like a real one and answers by the cell's first word:
 //
 //	print TEXT   stdout stream "TEXT\n" (twice, to check streams are merged)
+//	late TEXT    stdout stream "TEXT\n" 300 ms after the cell's idle status, as GoNB may forward a display
 //	display      display_data with display_id "bar", then two update_display_data
 //	clear        stdout "old", clear_output(wait=true), stdout "new"
 //	fail         error output and an execute_reply with status "error"
@@ -62,7 +64,10 @@ func fakeKernel(path string) error {
 		}
 	}
 	key := []byte(conn.Key)
+	var sending sync.Mutex // the late messages are sent from their own goroutines
 	send := func(s zmq4.Socket, ids [][]byte, parent Header, msgType string, content any) {
+		sending.Lock()
+		defer sending.Unlock()
 		m, _ := newMessage("fake", msgType, content)
 		m.Identities, m.ParentHeader = ids, parent
 		frames, _ := m.encode(key)
@@ -122,6 +127,11 @@ func fakeKernel(path string) error {
 					pub(typ, map[string]any{"data": map[string]any{"text/html": html}, "metadata": map[string]any{},
 						"transient": map[string]any{"display_id": "bar"}})
 				}
+			case "late":
+				go func() {
+					time.Sleep(300 * time.Millisecond)
+					pub("stream", map[string]any{"name": "stdout", "text": rest + "\n"})
+				}()
 			case "clear":
 				pub("stream", map[string]any{"name": "stdout", "text": "old\n"})
 				pub("clear_output", map[string]any{"wait": true})
@@ -273,6 +283,25 @@ func TestFakeKernelRun(t *testing.T) {
 	for _, f := range []string{"ok.ipynb", "ok.html", "slow.ipynb", "slow.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing output: %v", err)
+		}
+	}
+}
+
+// TestFakeKernelLate checks that a message that comes after its cell's idle status still lands in that
+// cell's outputs, whether it comes while a later cell runs or after the last cell.
+func TestFakeKernelLate(t *testing.T) {
+	out := t.TempDir()
+	path := writeNotebook(t, "late", "late first", "print b", "late last")
+	if err := Run(context.Background(), Options{Notebooks: []string{path}, KernelSpec: fakeSpec(t, ""), OutputDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	nb, err := Read(filepath.Join(out, "late.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"stream:stdout:first\n", "stream:stdout:b\nb\n", "stream:stdout:last\n"} {
+		if got := summary(nb.Cells[i+1].Outputs); got != want {
+			t.Errorf("cell %d: outputs %q, want %q", i+1, got, want)
 		}
 	}
 }

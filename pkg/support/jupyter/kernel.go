@@ -43,6 +43,9 @@ type Kernel struct {
 	// displays maps a display_id to the outputs showing it, so update_display_data can
 	// replace them in place, also across cells.
 	displays map[string][]*Output
+	// late holds the collectors of the cells run so far, by request msg_id, for the messages
+	// that come after their idle status (see lateQuiet).
+	late map[string]*collector
 
 	ready     bool // the handshake completed: the sockets are connected
 	closeOnce sync.Once
@@ -76,7 +79,7 @@ func StartKernel(ctx context.Context, spec *KernelSpec, opts KernelOptions) (*Ke
 		spec: spec, conn: conn, key: []byte(conn.Key), session: newID(),
 		exited: make(chan struct{}), logs: &tailBuffer{max: 16 << 10},
 		shellIn: make(chan *Message, 64), iopubIn: make(chan *Message, 4096),
-		displays: map[string][]*Output{},
+		displays: map[string][]*Output{}, late: map[string]*collector{},
 	}
 	if err := k.writeConnectionFile(); err != nil {
 		return nil, err

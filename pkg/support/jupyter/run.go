@@ -159,6 +159,15 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 	}
 	defer k.Close()
 	progress("ok (%.1fs)\n", time.Since(start).Seconds())
+	// A cell's displays that come after it went idle are applied while later cells run; the last
+	// ones are waited for here, before the notebook is written.
+	ran := map[*Cell]*Execution{}
+	defer func() {
+		k.Settle()
+		for cell, ex := range ran {
+			cell.Outputs = ex.Outputs
+		}
+	}()
 
 	timeout := opts.CellTimeout
 	if timeout == 0 {
@@ -174,6 +183,7 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 		ex, err := k.Execute(ctx, cell.Source, timeout)
 		if ex != nil {
 			cell.Outputs, cell.ExecutionCount = ex.Outputs, ex.ExecutionCount
+			ran[cell] = ex
 		}
 		if err != nil {
 			progress("FAILED\n")
