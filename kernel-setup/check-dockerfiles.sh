@@ -49,7 +49,7 @@ for kv in GOEXPERIMENT:simd GOMLX_NO_AUTO_INSTALL:1; do
 done
 has Makefile "export GOFLAGS := -mod=mod" "Makefile build environment"
 # The kernel's workspace (--go_work) refuses -mod=mod: kernel.json sets GOFLAGS without it.
-has kernel-setup/setup.sh '"GOFLAGS": "-ldflags=-w"' "kernel.json's GOFLAGS, without -mod=mod, for the Go workspace"
+has kernel-setup/setup.sh "\"GOFLAGS\": \"'-ldflags=-w -linkmode=internal'\"" "kernel.json's GOFLAGS, without -mod=mod, for the Go workspace"
 has kernel-setup/setup.sh '--go_work="${root}"' "notebooks import the checkout through GoNB's Go workspace"
 has kernel-setup/setup.sh '"EMOTION_PROBES_ROOT": root' "notebooks find the checkout through EMOTION_PROBES_ROOT"
 has Makefile "kernel-setup/setup.sh --lab" "make lab runs the setup script"
