@@ -66,13 +66,15 @@ const (
 // per emotion; an emotion with no training row scores -Inf.
 type foldClassifier func(train, test []int) (*mat.Dense, error)
 
+// fitSlots bounds the folds fitted at once, over every crossRanks running, to the CPUs (GOMAXPROCS).
+var fitSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
 // crossRanks runs a classifier over the folds and returns, per story, the rank of its true emotion (0: it
-// scored highest; ties count against it, see rank). The folds run in parallel, as many at a time as there
-// are CPUs (GOMAXPROCS); each writes only its own stories' ranks, so the result does not depend on the order.
+// scored highest; ties count against it, see rank). The folds run in parallel, in the fit slots; each
+// writes only its own stories' ranks, so the result does not depend on the order.
 func crossRanks(labels, fold []int, k int, fit foldClassifier) ([]int, error) {
 	ranks := make([]int, len(labels))
 	errs := make([]error, k)
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for f := 0; f < k; f++ {
 		var train, test []int
@@ -90,9 +92,9 @@ func crossRanks(labels, fold []int, k int, fit foldClassifier) ([]int, error) {
 			return nil, fmt.Errorf("validate: fold %d holds every story: nothing to train on", f)
 		}
 		wg.Add(1)
-		sem <- struct{}{}
+		fitSlots <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer func() { <-fitSlots; wg.Done() }()
 			scores, err := fit(train, test)
 			if err != nil {
 				errs[f] = fmt.Errorf("validate: fold %d of %d: %w", f+1, k, err)
@@ -184,9 +186,9 @@ func cosineClassifier(x *mat.Dense, labels []int, nClasses int, C *mat.Dense) fo
 		for c := 0; c < p; c++ {
 			unit(v.RawRowView(c))
 		}
-		var s mat.Dense
-		s.Mul(xt, v.T())
-		return spread(&s, remap), nil
+		s := mat.NewDense(len(test), p, nil)
+		matMul(s.RawMatrix().Data, xt.RawMatrix().Data, transposed(v), len(test), d, p)
+		return spread(s, remap), nil
 	}
 }
 
@@ -367,29 +369,31 @@ func CrossValidate(s *Stories, split string, opts CVOptions) (*CrossVal, error) 
 		}
 		return newAccuracy(method, ranks, e, opts.Bootstrap, seed)
 	}
-	var err error
-	cosine := func(labels []int) foldClassifier { return cosineClassifier(s.X, labels, e, C) }
-	if cv.Cosine, err = run(methodCosineCV, cosine(s.Label), opts.Seed); err != nil {
-		return nil, err
-	}
-	if opts.Permutations > 0 {
-		if cv.Cosine.Null, err = permutationNull(s.Label, fold, k, opts.Permutations, cv.Cosine.Top1, opts.Seed, cosine); err != nil {
-			return nil, err
+	// The classifiers run side by side and their folds share the fit slots (crossRanks), so no core idles
+	// while the last fold of one of them runs.
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() {
+		cosine := func(labels []int) foldClassifier { return cosineClassifier(s.X, labels, e, C) }
+		if cv.Cosine, errs[0] = run(methodCosineCV, cosine(s.Label), opts.Seed); errs[0] == nil && opts.Permutations > 0 {
+			cv.Cosine.Null, errs[0] = permutationNull(s.Label, fold, k, opts.Permutations, cv.Cosine.Top1, opts.Seed, cosine)
 		}
-	}
+	})
 	if opts.Probe {
-		if cv.Probe, err = run(methodProbeCV, probeClassifier(s.X, s.Label, e), opts.Seed+2); err != nil {
-			return nil, err
-		}
+		wg.Go(func() { cv.Probe, errs[1] = run(methodProbeCV, probeClassifier(s.X, s.Label, e), opts.Seed+2) })
 	}
 	if opts.Words != nil {
-		docs := make([][]string, n)
-		for i, t := range opts.Words {
-			docs[i] = tokens(t)
-		}
-		if cv.Words, err = run(methodWordsCV, wordsClassifier(docs, s.Label, e), opts.Seed+4); err != nil {
-			return nil, err
-		}
+		wg.Go(func() {
+			docs := make([][]string, n)
+			for i, t := range opts.Words {
+				docs[i] = tokens(t)
+			}
+			cv.Words, errs[2] = run(methodWordsCV, wordsClassifier(docs, s.Label, e), opts.Seed+4)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return cv, nil
 }
