@@ -266,7 +266,13 @@ func newSteerer(cfg *config.Config, prompt string) (*steerer, error) {
 		Sampling:     lm.Sampling{Temperature: g.Temperature, TopP: g.TopP, TopK: g.TopK},
 		MaxNewTokens: SteerTokens, Seeds: []uint64{SteerSeed}, StopTokens: m.StopTokens(),
 	}}
-	if s.unsteered, err = s.generate(nil); err != nil {
+	// The unsteered continuation is the steered one at strength 0: adding a zero vector leaves every state
+	// as it is, and both continuations run the same compiled programs (about 4 s of compiling less).
+	zero, err := probe.Steer(set, set.Emotions[0], 0, norm, false)
+	if err != nil {
+		return nil, err
+	}
+	if s.unsteered, err = s.generate(zero); err != nil {
 		return nil, err
 	}
 	return s, nil
