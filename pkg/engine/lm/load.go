@@ -5,9 +5,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/gguf"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/tokenizer"
@@ -71,25 +73,26 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 			m.Close() // frees the weights already placed
 		}
 	}()
-	// One graph input at a time: read its tensors, arrange them (packWeight), place the result on
-	// the device and drop the host copies, so that the process never holds the whole model twice.
-	for _, w := range modelOf(cfg).weights() {
-		parts := make([]*tensors.Tensor, len(w.parts))
-		for k, p := range w.parts {
-			t, shape, err := readWeight(src, p.key, quantize)
-			if err != nil {
-				return nil, err
-			}
-			if !equalInts(shape, p.shape) {
-				return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", path, p.key, shape, p.shape)
-			}
-			parts[k] = t
+	// The graph inputs are read, arranged (packWeight) and placed on the device as many at a time as
+	// there are CPUs, each dropping its host copies once placed: the weights are independent, and the
+	// process holds only those few twice, never the whole model.
+	ws := modelOf(cfg).weights()
+	m.weights = make([]*tensors.Tensor, len(ws))
+	errs := make([]error, len(ws))
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			m.weights[i], errs[i] = m.placeWeight(src, w, quantize)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		t := packWeight(w, parts)
-		if err := t.ToDevice(m.backend, 0); err != nil {
-			return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, w.parts[0].key, t.Shape(), m.backend.Name(), err)
-		}
-		m.weights = append(m.weights, t)
 	}
 	// The host copies are garbage now: hand their pages back to the OS at once rather than when
 	// the GC's scavenger gets to them, so that they do not add to the process's resident memory.
@@ -98,7 +101,28 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	return m, nil
 }
 
-// weightSource reads float32 weights by their Hugging Face name.
+// placeWeight reads the checkpoint tensors of one graph input from src, arranges them (packWeight) and
+// places the result on the model's backend.
+func (m *Model) placeWeight(src weightSource, w weight, quantize Quantize) (*tensors.Tensor, error) {
+	parts := make([]*tensors.Tensor, len(w.parts))
+	for k, p := range w.parts {
+		t, shape, err := readWeight(src, p.key, quantize)
+		if err != nil {
+			return nil, err
+		}
+		if !equalInts(shape, p.shape) {
+			return nil, fmt.Errorf("lm: %s: tensor %s has shape %v, the config implies %v", m.Path, p.key, shape, p.shape)
+		}
+		parts[k] = t
+	}
+	t := packWeight(w, parts)
+	if err := t.ToDevice(m.backend, 0); err != nil {
+		return nil, fmt.Errorf("lm: %s: placing weight %s %s on backend %s: %w", m.Path, w.parts[0].key, t.Shape(), m.backend.Name(), err)
+	}
+	return t, nil
+}
+
+// weightSource reads float32 weights by their Hugging Face name. Its Read is safe for concurrent use.
 type weightSource interface {
 	Read(hfName string) ([]float32, []int, error)
 	Close() error

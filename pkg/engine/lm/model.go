@@ -39,7 +39,9 @@ func (m *Model) Close() {
 	}
 	m.execs = nil
 	for _, w := range m.weights {
-		w.FinalizeAll()
+		if w != nil { // nil: a weight a failed Load had not placed
+			w.FinalizeAll()
+		}
 	}
 	m.weights = nil
 }
