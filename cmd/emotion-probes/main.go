@@ -60,8 +60,8 @@ func usage() {
 		fmt.Fprintf(os.Stderr, "  %-20s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(os.Stderr, `
-Configs (config/*.yaml): tiny (CI smoke run), small (the README's reproduction, ~30 min on 2 CPU
-cores), medium (20 emotions x 100 topics x 12 stories), default (171 x 100 x 12, the paper's size).
+Configs (config/*.yaml): tiny (CI smoke run), small (the README's reproduction, about 11 min on 2
+CPU cores), medium (20 emotions x 100 topics x 12 stories), default (171 x 100 x 12, the paper's size).
 "emotion-probes <command> -h" lists a command's flags.
 `)
 }

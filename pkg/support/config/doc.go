@@ -10,7 +10,7 @@
 // (temperature 0.8, top_p 0.95, top_k 64, max_new_tokens 2048, token offset 50, seed 42, PCA variance 0.5,
 // k-means k 10, UMAP n_neighbors 15 and min_dist 0.1, logit-lens top k 10) and the paper's sizes (171
 // emotions x 100 topics x 12 stories). The shipped configs, in config/: tiny (CI smoke test, minutes on 2
-// CPU cores), small (the README's example: the written corpus, 171 emotions, half an hour), small-generate (the
+// CPU cores), small (the README's example: the written corpus, 171 emotions, about 11 minutes), small-generate (the
 // paper's protocol at a small scale: the model writes its own stories), medium (20 emotions), default (the
 // paper's 171).
 //
