@@ -25,7 +25,7 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", args: "[--python P] [--llama-bench DIR] [--stage-config C] [--batches 1,8,32,64] [--new-tokens 150] [--out BENCHMARKS.md]",
+	register(command{name: "bench", args: "[--python P] [--llama-bench DIR] [--stage-config C] [--batches 1,8,32,64] [--new-tokens 150] [--extract-rows 8] [--out BENCHMARKS.md]",
 		summary: "measure the engine beside transformers and llama.cpp on the same machine and write BENCHMARKS.md", run: runBench})
 }
 
@@ -44,6 +44,8 @@ func runBench(ctx context.Context, args []string) error {
 	shared := addBenchFlags(fs, 32, "engine")
 	model, texts, textTokens, layer, reps, out, sectionName := shared.model, shared.texts, shared.textTokens,
 		shared.layer, shared.reps, shared.out, shared.section
+	extractRows := fs.Int("extract-rows", 8, "texts per extraction pass, for both engines (the pipeline packs passes of "+
+		"extraction.batch_tokens, 4096 by default: 27 texts of 150 tokens)")
 	backend := fs.String("backend", "", "GoMLX backend (default: go)")
 	python := fs.String("python", "", "Python with torch+transformers for the reference (tools/reference/requirements.txt); empty: skip it")
 	batchesFlag := fs.String("batches", "1,8,32,64", "generation batch sizes")
@@ -78,7 +80,10 @@ func runBench(ctx context.Context, args []string) error {
 		PhasePeakMB: map[string]float64{}}
 	loadPeak := bench.PeakRSSMB()
 
-	extract := extraction(m.Model, *texts, *textTokens, *layer)
+	if *extractRows <= 0 {
+		return fmt.Errorf("--extract-rows: %d: want at least 1 text per pass", *extractRows)
+	}
+	extract := extraction(m.Model, *texts, *textTokens, *extractRows, *layer)
 	bench.ResetPeakRSS()
 	if err := extract(); err != nil { // compile and warm up
 		return err
@@ -136,7 +141,7 @@ func runBench(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "reference: running transformers on the same work...")
 		cmd := exec.CommandContext(ctx, *python, "tools/reference/bench_transformers.py", m.Resolved.Path,
 			"--texts", strconv.Itoa(*texts), "--text-tokens", strconv.Itoa(*textTokens), "--layer", strconv.Itoa(*layer),
-			"--batches", *batchesFlag, "--new-tokens", strconv.Itoa(*newTokens), "--reps", strconv.Itoa(*reps))
+			"--extract-batch", strconv.Itoa(*extractRows), "--batches", *batchesFlag, "--new-tokens", strconv.Itoa(*newTokens), "--reps", strconv.Itoa(*reps))
 		cmd.Stderr = os.Stderr
 		outJSON, err := cmd.Output()
 		if err != nil {
@@ -157,7 +162,8 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		refs = append(refs, *f)
 	}
-	section := bench.EngineSection(goFig, refs, stage, batches, *texts, *textTokens, *layer, *newTokens, *reps, m.Resolved.Describe())
+	work := bench.Work{Texts: *texts, TextTokens: *textTokens, ExtractRows: *extractRows, Layer: *layer, NewTokens: *newTokens, Reps: *reps}
+	section := bench.EngineSection(goFig, refs, stage, batches, work, m.Resolved.Describe())
 	fmt.Print(section)
 	return bench.ReplaceSection(*out, *sectionName, section)
 }
@@ -224,17 +230,18 @@ func addBenchFlags(fs *flag.FlagSet, texts int, section string) benchFlags {
 }
 
 // extraction is the extraction benchmark's work: texts of textTokens tokens (benchText, each with
-// its own number in front) read through layer by lm.Read, in passes of 8 texts whatever their length,
-// because tools/reference/bench_transformers.py reads batches of 8 and the figures are compared.
-func extraction(m *lm.Model, texts, textTokens, layer int) func() error {
+// its own number in front) read through layer by lm.Read, in passes of rows texts whatever their
+// length, because tools/reference/bench_transformers.py reads batches of that many and the figures
+// are compared.
+func extraction(m *lm.Model, texts, textTokens, rows, layer int) func() error {
 	var ids [][]int
 	for i := range texts {
 		t := m.ReadingTokens(strconv.Itoa(i) + benchText)
 		ids = append(ids, t[:min(textTokens, len(t))])
 	}
-	eight := lm.Packing{BatchTokens: 8 * lm.ReadLength(textTokens), MaxRows: 8}
+	passes := lm.Packing{BatchTokens: rows * lm.ReadLength(textTokens), MaxRows: rows}
 	return func() error {
-		return lm.Read(context.Background(), m, ids, []int{layer}, eight, func(int, lm.TextStates) error { return nil })
+		return lm.Read(context.Background(), m, ids, []int{layer}, passes, func(int, lm.TextStates) error { return nil })
 	}
 }
 
@@ -338,7 +345,7 @@ func benchQuantizeOne(model, backend, quantize string, texts, textTokens, layer,
 	runtime.ReadMemStats(&ms)
 	f.HeapLoadedMB = float64(ms.HeapInuse) / (1 << 20)
 
-	extract := extraction(m.Model, texts, textTokens, min(layer, m.Config.NumLayers))
+	extract := extraction(m.Model, texts, textTokens, 8, min(layer, m.Config.NumLayers))
 	if err := extract(); err != nil { // compile and warm up
 		return nil, err
 	}

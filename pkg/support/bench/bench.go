@@ -33,6 +33,12 @@ type EngineFigures struct {
 	Note          string             `json:"-"` // how the tool's figures were taken, printed under the table
 }
 
+// Work is what the engine benchmark measures, the same for every tool: Texts texts of TextTokens tokens
+// read through Layer in batches of ExtractRows, and NewTokens generated per sequence; medians of Reps runs.
+type Work struct {
+	Texts, TextTokens, ExtractRows, Layer, NewTokens, Reps int
+}
+
 // Median runs fn reps times and returns the median of its wall times, in seconds.
 func Median(reps int, fn func() error) (float64, error) {
 	var ts []float64
@@ -94,11 +100,12 @@ func machine(command, model string) string {
 // EngineSection is the engine section of BENCHMARKS.md: g (ours) beside each reference tool run on the same
 // work in the same sitting (transformers, llama.cpp; none when not run), with the ratio of ours to the best
 // of them on each row. stage, when not nil, adds the story stage's rate (see StageFigures).
-func EngineSection(g EngineFigures, refs []EngineFigures, stage *StageFigures, batches []int, texts, textTokens, layer, newTokens, reps int, model string) string {
+func EngineSection(g EngineFigures, refs []EngineFigures, stage *StageFigures, batches []int, w Work, model string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Engine: %s\n\n%s", g.Tool, machine("emotion-probes bench", model))
-	fmt.Fprintf(&b, "Medians of %d runs. Extraction: %d texts of %d tokens through layer %d, batches of 8. Generation: %d new\n"+
-		"tokens per sequence (temperature 0.8, top-p 0.95, top-k 64), prompt of 20 tokens.\n\n", reps, texts, textTokens, layer, newTokens)
+	fmt.Fprintf(&b, "Medians of %d runs. Extraction: %d texts of %d tokens through layer %d, batches of %d. Generation: %d new\n"+
+		"tokens per sequence (temperature 0.8, top-p 0.95, top-k 64), prompt of 20 tokens.\n\n", w.Reps, w.Texts, w.TextTokens, w.Layer,
+		w.ExtractRows, w.NewTokens)
 	if len(refs) == 0 {
 		refs = []EngineFigures{{Tool: "transformers (not run: pass --python)"}}
 	}

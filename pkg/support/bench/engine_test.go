@@ -14,8 +14,9 @@ func TestEngineSectionRatios(t *testing.T) {
 	llama := EngineFigures{Tool: "llama.cpp", Extract: 400, Generate: map[string]float64{"1": 60}, PeakRSSMB: 500,
 		Note: "how it was measured"}
 	s := EngineSection(ours, []EngineFigures{hf, llama}, &StageFigures{Config: "c.yaml", Slots: 8, Completions: 4, NewTokens: 720, Seconds: 10},
-		[]int{1, 8}, 32, 150, 20, 150, 3, "model")
+		[]int{1, 8}, Work{Texts: 32, TextTokens: 150, ExtractRows: 27, Layer: 20, NewTokens: 150, Reps: 3}, "model")
 	for _, want := range []string{
+		"Extraction: 32 texts of 150 tokens through layer 20, batches of 27.",
 		"| extraction, tokens/s | 200.0 | 100.0 | 400.0 | 0.50x | 900 | - | - |",
 		"| generation at batch 1, new tokens/s | 30.0 | 10.0 | 60.0 | 0.50x |",
 		"| generation at batch 8, new tokens/s | 90.0 | 60.0 | - | 1.50x |",
