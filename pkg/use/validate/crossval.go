@@ -66,7 +66,8 @@ const (
 // per emotion; an emotion with no training row scores -Inf.
 type foldClassifier func(train, test []int) (*mat.Dense, error)
 
-// fitSlots bounds the folds fitted at once, over every crossRanks running, to the CPUs (GOMAXPROCS).
+// fitSlots bounds the folds fitted at once, over every crossRanks running, to the CPUs (GOMAXPROCS). A
+// fold's fit holds a slot, so it must not call crossRanks itself: it would wait for the slots its callers hold.
 var fitSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // crossRanks runs a classifier over the folds and returns, per story, the rank of its true emotion (0: it
