@@ -182,8 +182,8 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 		}
 		ex, err := k.Execute(ctx, cell.Source, timeout)
 		if ex != nil {
-			cell.Outputs, cell.ExecutionCount = ex.Outputs, ex.ExecutionCount
-			ran[cell] = ex
+			cell.ExecutionCount = ex.ExecutionCount
+			ran[cell] = ex // its outputs go into the cell once they have settled (above)
 		}
 		if err != nil {
 			progress("FAILED\n")
