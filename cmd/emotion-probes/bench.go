@@ -64,6 +64,9 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		batches = append(batches, b)
 	}
+	if *extractRows <= 0 {
+		return fmt.Errorf("--extract-rows: %d: want at least 1 text per pass", *extractRows)
+	}
 	m, err := loadModel(*model, *backend)
 	if err != nil {
 		return err
@@ -80,9 +83,6 @@ func runBench(ctx context.Context, args []string) error {
 		PhasePeakMB: map[string]float64{}}
 	loadPeak := bench.PeakRSSMB()
 
-	if *extractRows <= 0 {
-		return fmt.Errorf("--extract-rows: %d: want at least 1 text per pass", *extractRows)
-	}
 	extract := extraction(m.Model, *texts, *textTokens, *extractRows, *layer)
 	bench.ResetPeakRSS()
 	if err := extract(); err != nil { // compile and warm up
