@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -163,7 +164,11 @@ func fitSoftmax(z design, y []int, k int, c float64, settings *optimize.Settings
 	n, d := z.Dims()
 	lambda := 1 / (c * float64(n))
 	probs := mat.NewDense(n, k, nil)
-	obj := func(g, theta []float64) float64 {
+	// forward sets probs to p(k | x_i) at theta and returns the objective. The line search asks for the
+	// objective and then the gradient at the same point, as two calls: at holds the theta probs belong
+	// to, so the gradient reuses them (the logits are most of a fit's time).
+	var at []float64
+	forward := func(theta []float64) float64 {
 		W := mat.NewDense(k, d, theta[:k*d])
 		b := theta[k*d:]
 		z.Logits(probs, W) // [n, K] logits
@@ -183,10 +188,14 @@ func fitSoftmax(z design, y []int, k int, c float64, settings *optimize.Settings
 		for _, w := range theta[:k*d] {
 			reg += w * w
 		}
-		f := loss/float64(n) + 0.5*lambda*reg
-		if g == nil {
-			return f
+		at = append(at[:0], theta...)
+		return loss/float64(n) + 0.5*lambda*reg
+	}
+	grad := func(g, theta []float64) {
+		if !slices.Equal(at, theta) {
+			forward(theta)
 		}
+		at = at[:0] // probs become the gradient of the logits below
 		// dL/dlogits = (P - Y) / n
 		for i := 0; i < n; i++ {
 			probs.Set(i, y[i], probs.At(i, y[i])-1)
@@ -206,12 +215,8 @@ func fitSoftmax(z design, y []int, k int, c float64, settings *optimize.Settings
 				gb[c] += v
 			}
 		}
-		return f
 	}
-	prob := optimize.Problem{
-		Func: func(theta []float64) float64 { return obj(nil, theta) },
-		Grad: func(g, theta []float64) { obj(g, theta) },
-	}
+	prob := optimize.Problem{Func: forward, Grad: grad}
 	res, err := optimize.Minimize(prob, make([]float64, k*d+k), settings, &optimize.LBFGS{Store: 20})
 	if err != nil && res == nil {
 		return nil, nil, 0, fmt.Errorf("validate: FitLogistic: L-BFGS: %w", err)
