@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
@@ -43,6 +44,8 @@ func runNotebooks(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "folder for the executed notebooks (default: <output.dir>/notebooks)")
 	kernel := fs.String("kernel", ".jupyter/kernels/gonb", "GoNB kernel spec (folder or kernel.json), as kernel-setup/setup.sh registers it")
 	cellTimeout := fs.Duration("cell-timeout", 60*time.Minute, "interrupt a cell that runs longer than this")
+	jobs := fs.Int("jobs", 0, "notebooks run at once, each as soon as the notebooks it reads from are done (0: two when the\n"+
+		"model's files take under 1 GB and the backend is not CUDA, else one; each holds its own copy of the model)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -79,10 +82,25 @@ func runNotebooks(ctx context.Context, args []string) error {
 	if _, err := os.Stat(*kernel); err != nil {
 		return fmt.Errorf("GoNB kernel spec %s not found: run kernel-setup/setup.sh (make setup) first", *kernel)
 	}
+	if *jobs < 0 {
+		return fmt.Errorf("--jobs %d: give how many notebooks may run at once (1: one after another), or 0 for the default", *jobs)
+	}
+	if len(selected) > 1 && *jobs != 1 {
+		// Fetched once here, so that kernels side by side do not each download it.
+		n, err := notebookJobs(cfg, *jobs)
+		if err != nil {
+			return err
+		}
+		*jobs = n
+	}
 	root, _ := filepath.Abs(".")
-	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s; executed notebooks go to %s\n", len(selected), *cfgPath, *out)
+	at := ""
+	if *jobs > 1 {
+		at = fmt.Sprintf(", up to %d at once", *jobs)
+	}
+	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s%s; executed notebooks go to %s\n", len(selected), *cfgPath, at, *out)
 	err = jupyter.Run(ctx, jupyter.Options{
-		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html,
+		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html, Jobs: *jobs,
 		// Headless: no browser answers the interactive cells' widgets; they show a static example (package nb).
 		Env:      map[string]string{env.Config: absCfg, env.Root: root, env.Headless: "1"},
 		Progress: os.Stderr,
@@ -104,6 +122,34 @@ func runNotebooks(ctx context.Context, args []string) error {
 		return err
 	}
 	return writeNotebooksReport(cfg, *cfgPath, *out, executed)
+}
+
+// notebookJobs resolves the config's models (downloading what is missing, once) and returns jobs, or when it
+// is 0 the default: two notebooks at once when the models' files take under 1 GB and the backend is not
+// CUDA (each kernel holds its own copy of the model, and XLA on a GPU claims most of the device's memory),
+// else one.
+func notebookJobs(cfg *config.Config, jobs int) (int, error) {
+	names := []string{cfg.ModelName()}
+	for _, t := range []config.Texts{cfg.Stories, cfg.Neutral} {
+		if t.Writer != "" && !t.FromCorpus() {
+			names = append(names, t.Writer)
+		}
+	}
+	var size int64
+	for _, name := range names {
+		r, err := hub.Resolve(name, hub.Options{Progress: os.Stderr})
+		if err != nil {
+			return 0, fmt.Errorf("model %q: %w", name, err)
+		}
+		size += r.Size()
+	}
+	if jobs > 0 {
+		return jobs, nil
+	}
+	if size < 1<<30 && !strings.Contains(strings.ToLower(cfg.Model.Backend), "cuda") {
+		return 2, nil
+	}
+	return 1, nil
 }
 
 // executedNotebooks lists the executed notebooks NN-name.ipynb in dir, in order.

@@ -11,6 +11,10 @@
 // "<!-- cell -->". Other fences (```text, ```yaml) stay inside the Markdown. Empty cells are dropped. A
 // list item wrapped over several indented lines is joined into one line.
 //
+// A line "<!-- needs: 03 04 -->" names the notebooks whose outputs this one reads ("<!-- needs: -->":
+// none). It goes into the notebook's metadata (jupyter.Notebook.Needs), where the headless runner finds
+// which notebooks may run side by side; a notebook without it runs after all those before it.
+//
 // The notebooks are written without outputs, in nbformat 4.5 (package jupyter's writer, which formats
 // as Jupyter does), with the GoNB kernelspec and cell ids derived from the file name and position
 // ("03-c05"), so regenerating an unchanged source gives the same bytes.
@@ -31,6 +35,9 @@ import (
 
 // CellBreak splits Markdown into separate cells.
 const CellBreak = "<!-- cell -->"
+
+// needsRe matches the line that lists the notebooks a notebook needs.
+var needsRe = regexp.MustCompile(`^<!--\s*needs:(.*?)-->$`)
 
 func main() {
 	src := flag.String("src", "notebooks/src", "folder of NN-name.md sources")
@@ -136,6 +143,11 @@ func Convert(name, src string) (*jupyter.Notebook, error) {
 		case !inOther && trimmed == CellBreak:
 			add(jupyter.MarkdownCell, md.String())
 			md.Reset()
+		case !inOther && needsRe.MatchString(trimmed):
+			if _, said := nb.Needs(); said {
+				return nil, fmt.Errorf("more than one <!-- needs: --> line")
+			}
+			nb.SetNeeds(strings.Fields(needsRe.FindStringSubmatch(trimmed)[1]))
 		default:
 			if inOther {
 				inOther = trimmed != "```" // only a bare fence closes one

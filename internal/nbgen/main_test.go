@@ -48,6 +48,35 @@ func TestConvert(t *testing.T) {
 	}
 }
 
+func TestConvertNeeds(t *testing.T) {
+	for _, tc := range []struct {
+		src   string
+		needs []string // nil: not declared
+	}{
+		{"# T\n<!-- needs: 03 04 -->\nText.\n", []string{"03", "04"}},
+		{"<!-- needs: -->\n# T\n", []string{}},
+		{"# T\n", nil},
+		{"```text\n<!-- needs: 01 -->\n```\n", nil}, // inside a fence it is text
+	} {
+		nb, err := Convert("05-x", tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		needs, declared := nb.Needs()
+		if declared != (tc.needs != nil) || len(needs) != len(tc.needs) || strings.Join(needs, " ") != strings.Join(tc.needs, " ") {
+			t.Errorf("Convert(%q): needs %q (declared %v), want %q", tc.src, needs, declared, tc.needs)
+		}
+		for _, c := range nb.Cells {
+			if strings.Contains(c.Source, "needs:") && tc.needs != nil {
+				t.Errorf("Convert(%q): the needs line stayed in cell %q", tc.src, c.Source)
+			}
+		}
+	}
+	if _, err := Convert("05-x", "<!-- needs: 01 -->\n<!-- needs: 02 -->\n"); err == nil {
+		t.Errorf("two needs lines gave no error")
+	}
+}
+
 func TestConvertUnclosed(t *testing.T) {
 	for _, src := range []string{"```go\nx\n", "```text\nx\n"} {
 		if _, err := Convert("00-x", src); err == nil {

@@ -49,8 +49,8 @@ type Resolved struct {
 	Source string
 }
 
-// Describe is one line for logs and notebooks: what the model is, where it lies, where it came from and its size.
-func (r *Resolved) Describe() string {
+// Size is the bytes of the model's weight files on disk (a GGUF file, or an HFFolder's safetensors).
+func (r *Resolved) Size() int64 {
 	size := int64(0)
 	files := r.Weights
 	if r.Kind == GGUF {
@@ -61,6 +61,12 @@ func (r *Resolved) Describe() string {
 			size += st.Size()
 		}
 	}
+	return size
+}
+
+// Describe is one line for logs and notebooks: what the model is, where it lies, where it came from and its size.
+func (r *Resolved) Describe() string {
+	size := r.Size()
 	what := r.Kind.String()
 	if r.Kind == HFFolder {
 		what = fmt.Sprintf("%s with %d weight file(s)", what, len(r.Weights))

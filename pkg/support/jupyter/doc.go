@@ -13,6 +13,13 @@
 // <repo>/.jupyter/kernels/gonb. Each notebook gets a fresh kernel started in the notebook's
 // directory (as JupyterLab does; GoNB exposes it to cells as $GONB_DIR).
 //
+// # Order
+//
+// Notebooks run in the order given, or with Options.Jobs above 1 side by side: a notebook starts
+// once those it needs have finished. It says which in its metadata, under MetadataKey
+// ({"emotion_probes": {"needs": ["01", "02"]}}, written by internal/nbgen from a "<!-- needs: -->"
+// line); a notebook that does not say waits for every one before it.
+//
 // # The protocol, in brief
 //
 // (https://jupyter-client.readthedocs.io/en/latest/messaging.html, protocol 5.3.)
@@ -46,7 +53,8 @@
 //   - wire.go: messages, signing, frames.
 //   - kernelspec.go: kernel.json and the connection file.
 //   - kernel.go: the kernel process and its sockets; execute.go: one cell.
-//   - run.go: Run, Options, CellError; failure.go: reading GoNB's errors.
+//   - run.go: Run, Options, CellError; order.go: what a notebook needs; failure.go: reading
+//     GoNB's errors.
 //   - html.go: RenderHTML, one notebook as a page; report.go: RenderReport and WriteReport, a
 //     run's notebooks as one page. Both write cells with the same code (writeCells) and fetch
 //     nothing: PNG figures become data: URIs and go-echarts charts keep their embedded JS.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ import (
 //	clear        stdout "old", clear_output(wait=true), stdout "new"
 //	fail         error output and an execute_reply with status "error"
 //	sleep        nothing until an interrupt_request arrives on control, then "interrupted"
+//	pause MS     execute_result "ok" after MS milliseconds
 //	exit         the process exits mid-cell
 //	anything else: execute_result "ok"
 func TestMain(m *testing.M) {
@@ -143,6 +145,10 @@ func fakeKernel(path string) error {
 				<-interrupts
 				status = "error"
 				pub("error", map[string]any{"ename": "ERROR", "evalue": "signal: interrupt", "traceback": []string{"signal: interrupt"}})
+			case "pause":
+				ms, _ := strconv.Atoi(rest)
+				time.Sleep(time.Duration(ms) * time.Millisecond)
+				pub("execute_result", map[string]any{"execution_count": count, "data": map[string]any{"text/plain": "ok"}, "metadata": map[string]any{}})
 			case "exit":
 				os.Exit(3)
 			default:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,7 +34,12 @@ type Options struct {
 	Env map[string]string
 	// HTML also writes a self-contained <name>.html rendering beside each executed notebook.
 	HTML bool
-	// Progress, if set, receives one line per cell: "[01-stories] cell 3/12 ... ok (4.2s)".
+	// Jobs is how many notebooks run at once, each in its own kernel. 0 or 1 runs them one after
+	// another in the order given. Above 1, a notebook starts as soon as the notebooks it needs (its
+	// metadata, Notebook.Needs) have finished, and Progress gets whole lines only.
+	Jobs int
+	// Progress, if set, receives one line per cell: "[01-stories] cell 3/12 ... ok (4.2s)"; with
+	// Jobs above 1, a line when a cell starts ("... ") and one when it ends ("ok (4.2s)").
 	Progress io.Writer
 	// KernelLog, if set, receives the kernels' own stdout and stderr (GoNB's log).
 	KernelLog io.Writer
@@ -82,11 +88,12 @@ func (e *CellError) Unwrap() error {
 	return nil
 }
 
-// Run executes each notebook in order, each in a fresh kernel started from opts.KernelSpec in
-// the notebook's own directory, and writes the executed notebook to OutputDir/<name>.ipynb
-// (atomically, also when a cell fails). It stops at the first failing cell and returns a
-// *CellError; other errors (unreadable notebook, kernel that does not start, kernel that dies)
-// are returned wrapped.
+// Run executes each notebook in order (or, with opts.Jobs above 1, as soon as what it needs has
+// run), each in a fresh kernel started from opts.KernelSpec in the notebook's own directory, and
+// writes the executed notebook to OutputDir/<name>.ipynb (atomically, also when a cell fails). It
+// stops at the first failing cell, starting no other notebook and letting those already running
+// finish, and returns a *CellError; other errors (unreadable notebook, kernel that does not start,
+// kernel that dies) are returned wrapped.
 func Run(ctx context.Context, opts Options) error {
 	if len(opts.Notebooks) == 0 {
 		return errors.New("notebook: Options.Notebooks is empty: give at least one .ipynb path")
@@ -104,27 +111,92 @@ func Run(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(opts.OutputDir, 0o755); err != nil {
 		return fmt.Errorf("notebook: creating output directory: %w", err)
 	}
-	for _, path := range opts.Notebooks {
-		if err := runOne(ctx, spec, path, opts); err != nil {
-			return err
+	deps, err := dependencies(opts.Notebooks)
+	if err != nil {
+		return err
+	}
+	jobs := max(opts.Jobs, 1)
+	say := &reporter{w: opts.Progress, whole: jobs > 1}
+	type result struct {
+		i   int
+		err error
+	}
+	results := make(chan result)
+	started, done := make([]bool, len(deps)), make([]bool, len(deps))
+	ready := func(i int) bool {
+		for _, j := range deps[i] {
+			if !done[j] {
+				return false
+			}
+		}
+		return !started[i]
+	}
+	var first error
+	running := 0
+	for {
+		// Start what can start, in the order given; after a failure, nothing more.
+		for i := 0; first == nil && i < len(deps) && running < jobs; i++ {
+			if ready(i) {
+				started[i] = true
+				running++
+				go func() { results <- result{i, runOne(ctx, spec, opts.Notebooks[i], opts, say)} }()
+			}
+		}
+		if running == 0 {
+			return first
+		}
+		r := <-results
+		running--
+		done[r.i] = r.err == nil
+		if r.err != nil && first == nil {
+			first = r.err
 		}
 	}
-	return nil
+}
+
+// reporter writes progress lines; several notebooks may write at once.
+type reporter struct {
+	w     io.Writer
+	whole bool // notebooks run side by side: every line is whole, none is finished later
+	mu    sync.Mutex
+}
+
+// start says that a step of notebook name begins ("cell 3/12"). Alone, the line is finished by end;
+// side by side, it is written whole and end repeats the step.
+func (r *reporter) start(name, step string) {
+	if r.whole {
+		r.printf("[%s] %s ...\n", name, step)
+	} else {
+		r.printf("[%s] %s ... ", name, step)
+	}
+}
+
+// end says how the step ended ("ok (4.2s)").
+func (r *reporter) end(name, step, format string, args ...any) {
+	if r.whole {
+		r.printf("[%s] %s %s\n", name, step, fmt.Sprintf(format, args...))
+	} else {
+		r.printf(format+"\n", args...)
+	}
+}
+
+func (r *reporter) printf(format string, args ...any) {
+	if r.w == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.w, format, args...)
 }
 
 // runOne runs one notebook in its own kernel.
-func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (err error) {
+func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options, say *reporter) (err error) {
 	nb, err := Read(path)
 	if err != nil {
 		return err
 	}
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	name := notebookName(path)
 	outPath := filepath.Join(opts.OutputDir, name+".ipynb")
-	progress := func(format string, args ...any) {
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, format, args...)
-		}
-	}
 	setKernelMetadata(nb, spec)
 
 	// Outputs of a previous run would be mistaken for this run's: clear every code cell first.
@@ -151,14 +223,14 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 		return fmt.Errorf("notebook: %s: %w", path, err)
 	}
 	start := time.Now()
-	progress("[%s] starting kernel ... ", name)
+	say.start(name, "starting kernel")
 	k, err := StartKernel(ctx, spec, KernelOptions{Dir: dir, Env: opts.Env, StartTimeout: opts.StartTimeout, Log: opts.KernelLog})
 	if err != nil {
-		progress("FAILED\n")
+		say.end(name, "starting kernel", "FAILED")
 		return fmt.Errorf("notebook: %s: %w", path, err)
 	}
 	defer k.Close()
-	progress("ok (%.1fs)\n", time.Since(start).Seconds())
+	say.end(name, "starting kernel", "ok (%.1fs)", time.Since(start).Seconds())
 	// A cell's displays that come after it went idle are applied while later cells run; the last
 	// ones are waited for here, before the notebook is written.
 	ran := map[*Cell]*Execution{}
@@ -175,9 +247,10 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 	}
 	for n, i := range code {
 		cell := nb.Cells[i]
-		progress("[%s] cell %d/%d ... ", name, n+1, len(code))
+		step := fmt.Sprintf("cell %d/%d", n+1, len(code))
+		say.start(name, step)
 		if strings.TrimSpace(cell.Source) == "" {
-			progress("empty\n") // Jupyter front ends do not send empty cells either.
+			say.end(name, step, "empty") // Jupyter front ends do not send empty cells either.
 			continue
 		}
 		ex, err := k.Execute(ctx, cell.Source, timeout)
@@ -186,11 +259,11 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 			ran[cell] = ex // its outputs go into the cell once they have settled (above)
 		}
 		if err != nil {
-			progress("FAILED\n")
+			say.end(name, step, "FAILED")
 			return fmt.Errorf("notebook: %s: code cell %d: %w", path, n+1, err)
 		}
 		if !ex.Failed() {
-			progress("ok (%.1fs)\n", ex.Duration.Seconds())
+			say.end(name, step, "ok (%.1fs)", ex.Duration.Seconds())
 			continue
 		}
 		line, msg := describeFailure(ex)
@@ -198,11 +271,11 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options) (e
 		if ex.TimedOut {
 			status = "TIMEOUT"
 		}
-		progress("%s (%.1fs): %s\n", status, ex.Duration.Seconds(), firstLine(msg))
+		say.end(name, step, "%s (%.1fs): %s", status, ex.Duration.Seconds(), firstLine(msg))
 		return &CellError{Notebook: path, Cell: n + 1, Index: i, Line: line, Message: msg,
 			TimedOut: ex.TimedOut, Output: outPath}
 	}
-	progress("[%s] done: %d code cells in %.1fs -> %s\n", name, len(code), time.Since(start).Seconds(), outPath)
+	say.printf("[%s] done: %d code cells in %.1fs -> %s\n", name, len(code), time.Since(start).Seconds(), outPath)
 	return nil
 }
 
