@@ -12,7 +12,9 @@
 # `pip download --no-deps`, checks the wheel's SHA-256, extracts the .so as
 # .cache/xla/pjrt_c_api_cpu_plugin.so (the file name go-xla's search looks for), checks
 # that file's SHA-256 too, and deletes the wheel. Offline, point XLA_CPU_WHEEL at a copy
-# of the wheel; it is checked the same way.
+# of the wheel; it is checked the same way. A copy of the checked .so is kept in
+# ~/.cache/emotion-probes/xla/ (as the models are in ~/.cache/emotion-probes/models), so a
+# second clone installs it from there in a second, checked again, instead of unpacking the wheel.
 #
 # Use the printed string as the backend (lm.LoadOptions.Backend, the config file's
 # `backend:`, or GOMLX_BACKEND), e.g.
@@ -74,6 +76,21 @@ mkdir -p "$dest"
 tmp="$(mktemp -d "$dest/.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
+# A checked copy from an earlier install (another clone): checked again, then used.
+shared="$HOME/.cache/emotion-probes/xla/xla_cpu_pjrt-$VERSION-$SO_SHA256.so"
+if ((!force)) && [[ -f $shared ]]; then
+	cp "$shared" "$tmp/plugin.so"
+	if [[ "$(sha256 "$tmp/plugin.so")" == "$SO_SHA256" ]]; then
+		chmod 0755 "$tmp/plugin.so"
+		mv -f "$tmp/plugin.so" "$plugin"
+		printf '%s\n' "$SO_SHA256" >"$stamp"
+		say "copied from $shared"
+		report
+		exit 0
+	fi
+	say "warning: $shared is not the checked plugin (SHA-256 differs); fetching the wheel again"
+fi
+
 if [[ -n ${XLA_CPU_WHEEL:-} ]]; then
 	[[ -f $XLA_CPU_WHEEL ]] || die "XLA_CPU_WHEEL=$XLA_CPU_WHEEL: no such file"
 	wheel="$XLA_CPU_WHEEL"
@@ -96,6 +113,12 @@ wheel_member "$wheel" "$MEMBER" "$tmp/plugin.so"
 got="$(sha256 "$tmp/plugin.so")"
 [[ $got == "$SO_SHA256" ]] || die "$MEMBER: SHA-256 $got, want $SO_SHA256; not installing it"
 chmod 0755 "$tmp/plugin.so"
+# Best effort: a clone that cannot write the shared copy still installs its own.
+if mkdir -p "$(dirname "$shared")" 2>/dev/null && cp "$tmp/plugin.so" "$shared.part.$$" 2>/dev/null; then
+	mv -f "$shared.part.$$" "$shared"
+else
+	rm -f "$shared.part.$$"
+fi
 mv -f "$tmp/plugin.so" "$plugin"
 printf '%s\n' "$SO_SHA256" >"$stamp"
 report
