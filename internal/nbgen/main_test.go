@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,5 +129,43 @@ func TestRoundTrip(t *testing.T) {
 func TestNotebooksInSync(t *testing.T) {
 	if err := run("../../notebooks/src", "../../notebooks", true); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestNeedsMatchInputs keeps each notebook's needs line and its **Inputs:** paragraph in step: a
+// notebook whose outputs it reads, written "(`folder/`, notebook NN)" there, must be among its needs,
+// and each need must be named so. A missing need would let the headless runner start the notebook
+// before its inputs exist.
+func TestNeedsMatchInputs(t *testing.T) {
+	paths, err := filepath.Glob("../../notebooks/src/[0-9][0-9]-*.md")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no notebook sources (%v)", err)
+	}
+	readsRe := regexp.MustCompile("\\(`[^`]+/`, notebook (\\d\\d)\\)")
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nb, err := Convert(strings.TrimSuffix(filepath.Base(p), ".md"), string(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		needs, declared := nb.Needs()
+		if !declared {
+			t.Errorf("%s: no <!-- needs: --> line", p)
+			continue
+		}
+		_, inputs, _ := strings.Cut(string(src), "**Inputs:**")
+		inputs, _, _ = strings.Cut(inputs, "\n\n")
+		var reads []string
+		for _, m := range readsRe.FindAllStringSubmatch(inputs, -1) {
+			reads = append(reads, m[1])
+		}
+		slices.Sort(reads)
+		reads = slices.Compact(reads)
+		if got := slices.Sorted(slices.Values(needs)); !slices.Equal(got, reads) {
+			t.Errorf("%s: needs %v, but its Inputs read the outputs of notebooks %v", p, got, reads)
+		}
 	}
 }
