@@ -13,6 +13,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/env"
 	"github.com/emotion-probes/emotion-probes/pkg/support/jupyter"
+	"github.com/emotion-probes/emotion-probes/pkg/support/progress"
 )
 
 func init() {
@@ -99,6 +100,7 @@ func runNotebooks(ctx context.Context, args []string) error {
 		at = fmt.Sprintf(", up to %d at once", *jobs)
 	}
 	fmt.Fprintf(os.Stderr, "running %d notebook(s) on %s%s; executed notebooks go to %s\n", len(selected), *cfgPath, at, *out)
+	start := time.Now()
 	err = jupyter.Run(ctx, jupyter.Options{
 		Notebooks: selected, KernelSpec: *kernel, OutputDir: *out, CellTimeout: *cellTimeout, HTML: *html, Jobs: *jobs,
 		// Headless: no browser answers the interactive cells' widgets; they show a static example (package nb).
@@ -112,7 +114,7 @@ func runNotebooks(ctx context.Context, args []string) error {
 	for i, p := range selected {
 		names[i] = strings.TrimSuffix(filepath.Base(p), ".ipynb")
 	}
-	fmt.Fprintf(os.Stderr, "all %d notebook(s) ran: %s\n", len(selected), strings.Join(names, ", "))
+	fmt.Fprintf(os.Stderr, "all %d notebook(s) ran in %s: %s\n", len(selected), progress.FormatDuration(time.Since(start)), strings.Join(names, ", "))
 	if !*report {
 		return nil
 	}
