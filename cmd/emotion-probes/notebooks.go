@@ -141,7 +141,7 @@ func notebookJobs(cfg *config.Config, jobs int) (int, error) {
 	for _, name := range names {
 		r, err := hub.Resolve(name, hub.Options{Progress: os.Stderr})
 		if err != nil {
-			return 0, fmt.Errorf("model %q: %w", name, err)
+			return 0, fmt.Errorf("the notebooks' model %q (model.name, stories.writer or neutral.writer in %s): %w", name, cfg.File, err)
 		}
 		size += r.Size()
 	}
