@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -133,8 +134,8 @@ func runNotebooks(ctx context.Context, args []string) error {
 func notebookJobs(cfg *config.Config, jobs int) (int, error) {
 	names := []string{cfg.ModelName()}
 	for _, t := range []config.Texts{cfg.Stories, cfg.Neutral} {
-		if t.Writer != "" && !t.FromCorpus() {
-			names = append(names, t.Writer)
+		if name := cfg.WriterName(t); !t.FromCorpus() && !slices.Contains(names, name) {
+			names = append(names, name)
 		}
 	}
 	var size int64
