@@ -18,11 +18,11 @@ import (
 )
 
 func init() {
-	register(command{name: "notebooks", args: "run [--config C] [--from NN] [--only NN] [--html] [--report] [--out DIR] | report [--config C] [--out DIR]",
+	register(command{name: "notebooks", args: "run [--config C] [--from NN] [--only NN] [--jobs N] [--html] [--report] [--out DIR] | report [--config C] [--out DIR]",
 		summary: "run the notebooks headless through the GoNB kernel, in order; or make the run's HTML report", run: runNotebooks})
 }
 
-const notebooksUsage = `usage: emotion-probes notebooks run [--config C] [--from NN] [--only NN] [--html] [--report] [--out DIR]
+const notebooksUsage = `usage: emotion-probes notebooks run [--config C] [--from NN] [--only NN] [--jobs N] [--html] [--report] [--out DIR]
        emotion-probes notebooks report [--config C] [--out DIR]`
 
 func runNotebooks(ctx context.Context, args []string) error {
@@ -32,11 +32,12 @@ func runNotebooks(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "run" {
 		return fmt.Errorf(notebooksUsage)
 	}
-	fs := newFlags("notebooks", "Runs notebooks/NN-*.ipynb in order, each in a fresh GoNB kernel driven over the Jupyter protocol\n"+
-		"(no Python needed), stops at the first failing cell, and writes the executed notebooks (with their\n"+
-		"figures) to --out; --report then writes <out>/report.html, the whole run on one page. The config\n"+
-		"reaches the notebooks as $EMOTION_PROBES_CONFIG, and $EMOTION_PROBES_HEADLESS=1 tells the interactive\n"+
-		"cells to show a static example. Install the kernel first: kernel-setup/setup.sh (or make setup).")
+	fs := newFlags("notebooks", "Runs notebooks/NN-*.ipynb, each in a fresh GoNB kernel driven over the Jupyter protocol (no Python\n"+
+		"needed) as soon as the notebooks it reads from are done (--jobs at once), stops at the first failing\n"+
+		"cell, and writes the executed notebooks (with their figures) to --out; --report then writes\n"+
+		"<out>/report.html, the whole run on one page. The config reaches the notebooks as\n"+
+		"$EMOTION_PROBES_CONFIG, and $EMOTION_PROBES_HEADLESS=1 tells the interactive cells to show a static\n"+
+		"example. Install the kernel first: kernel-setup/setup.sh (or make setup).")
 	cfgPath := fs.String("config", "config/small.yaml", "config the notebooks run on")
 	dir := fs.String("notebooks", "notebooks", "folder holding NN-name.ipynb notebooks")
 	from := fs.String("from", "", "start at notebook NN (e.g. 03)")
