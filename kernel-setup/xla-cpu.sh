@@ -76,14 +76,19 @@ mkdir -p "$dest"
 tmp="$(mktemp -d "$dest/.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
+# install puts the checked $tmp/plugin.so in place and stamps it.
+install() {
+	chmod 0755 "$tmp/plugin.so"
+	mv -f "$tmp/plugin.so" "$plugin"
+	printf '%s\n' "$SO_SHA256" >"$stamp"
+}
+
 # A checked copy from an earlier install (another clone): checked again, then used.
 shared="$HOME/.cache/emotion-probes/xla/xla_cpu_pjrt-$VERSION-$SO_SHA256.so"
 if ((!force)) && [[ -f $shared ]]; then
 	cp "$shared" "$tmp/plugin.so"
 	if [[ "$(sha256 "$tmp/plugin.so")" == "$SO_SHA256" ]]; then
-		chmod 0755 "$tmp/plugin.so"
-		mv -f "$tmp/plugin.so" "$plugin"
-		printf '%s\n' "$SO_SHA256" >"$stamp"
+		install
 		say "copied from $shared"
 		report
 		exit 0
@@ -112,13 +117,12 @@ say "extracting $MEMBER ..."
 wheel_member "$wheel" "$MEMBER" "$tmp/plugin.so"
 got="$(sha256 "$tmp/plugin.so")"
 [[ $got == "$SO_SHA256" ]] || die "$MEMBER: SHA-256 $got, want $SO_SHA256; not installing it"
-chmod 0755 "$tmp/plugin.so"
 # Best effort: a clone that cannot write the shared copy still installs its own.
 if mkdir -p "$(dirname "$shared")" 2>/dev/null && cp "$tmp/plugin.so" "$shared.part.$$" 2>/dev/null; then
+	chmod 0755 "$shared.part.$$"
 	mv -f "$shared.part.$$" "$shared"
 else
 	rm -f "$shared.part.$$"
 fi
-mv -f "$tmp/plugin.so" "$plugin"
-printf '%s\n' "$SO_SHA256" >"$stamp"
+install
 report

@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register(command{name: "notebooks", args: "run [--config C] [--from NN] [--only NN] [--jobs N] [--html] [--report] [--out DIR] | report [--config C] [--out DIR]",
-		summary: "run the notebooks headless through the GoNB kernel, in order; or make the run's HTML report", run: runNotebooks})
+		summary: "run the notebooks headless through the GoNB kernel, each once those it reads from are done; or make the run's HTML report", run: runNotebooks})
 }
 
 const notebooksUsage = `usage: emotion-probes notebooks run [--config C] [--from NN] [--only NN] [--jobs N] [--html] [--report] [--out DIR]
