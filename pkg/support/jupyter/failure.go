@@ -1,6 +1,7 @@
 package jupyter
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,19 +16,23 @@ import (
 //     output ("./main.go:12:13: undefined: y"), in lines of GoNB's generated main.go.
 //   - panic (including must.M): stderr gets the Go panic and stack trace, in which GoNB marks
 //     frames in cell code as "[[ Cell [7] Line 3 ]] /tmp/gonb_x/main.go:12"; the error output
-//     is just "exit status 2".
+//     is just "exit status 2". GoNB marks a frame only when "main.go:12" arrives in one read of
+//     the program's stderr; on a busy machine the runtime's small writes are sometimes read
+//     apart and the frame stays bare (seen in CI), so a bare frame is mapped here instead: the
+//     line of GoNB's main.go it names is looked up in the cell's source (cellLineOf).
 //   - log.Fatal / os.Exit(1): whatever the program wrote to stderr, then the error output
 //     "exit status 1"; no line number.
 //   - interrupt: "signal: interrupt".
 var (
 	compileLineRE = regexp.MustCompile(`^Cell\[(\d+)\]: Line (\d+)`)
 	panicLineRE   = regexp.MustCompile(`\[\[ Cell \[(\d+)\] Line (\d+) \]\]`)
+	bareFrameRE   = regexp.MustCompile(`^\s*(/\S*/main\.go):(\d+)\b`)
 	ansiRE        = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 )
 
 // describeFailure extracts the failing line (1-based within the cell, 0 if unknown) and a short
-// message from a failed execution.
-func describeFailure(ex *Execution) (line int, msg string) {
+// message from a failed execution of source.
+func describeFailure(ex *Execution, source string) (line int, msg string) {
 	count := -1
 	if ex.ExecutionCount != nil {
 		count = *ex.ExecutionCount
@@ -92,12 +97,50 @@ func describeFailure(ex *Execution) (line int, msg string) {
 				break
 			}
 		}
+		for _, l := range tail[i:] {
+			if line != 0 {
+				break
+			}
+			if m := bareFrameRE.FindStringSubmatch(l); m != nil {
+				n, _ := strconv.Atoi(m[2])
+				line = cellLineOf(source, m[1], n)
+			}
+		}
 		return line, joinNonEmpty(tail[i], strings.TrimSpace(evalue))
 	}
 	if len(tail) > 3 {
 		tail = tail[len(tail)-3:]
 	}
 	return 0, joinNonEmpty(strings.Join(tail, "\n"), strings.TrimSpace(evalue))
+}
+
+// cellLineOf returns the 1-based line of source that holds line n of GoNB's generated file, or 0
+// when that line is not in source exactly once (it may come from an earlier cell's declarations).
+// GoNB leaves the file in place until the next cell runs, and the runner runs nothing after a
+// failure.
+func cellLineOf(source, mainGo string, n int) int {
+	b, err := os.ReadFile(mainGo)
+	if err != nil {
+		return 0
+	}
+	generated := strings.Split(string(b), "\n")
+	if n < 1 || n > len(generated) {
+		return 0
+	}
+	want := strings.TrimSpace(generated[n-1])
+	if want == "" {
+		return 0
+	}
+	line := 0
+	for i, l := range strings.Split(source, "\n") {
+		if strings.TrimSpace(l) == want {
+			if line != 0 {
+				return 0
+			}
+			line = i + 1
+		}
+	}
+	return line
 }
 
 // lastLine returns the last non-empty line of s.

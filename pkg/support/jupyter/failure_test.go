@@ -1,6 +1,10 @@
 package jupyter
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // TestDescribeFailure runs describeFailure on the outputs GoNB v0.11.5 (--raw_error) sent for
 // each kind of failure, copied verbatim from runs of the integration tests and probes.
@@ -58,10 +62,51 @@ func TestDescribeFailure(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			line, msg := describeFailure(tc.ex)
+			line, msg := describeFailure(tc.ex, "")
 			if line != tc.line || msg != tc.msg {
 				t.Errorf("describeFailure = (%d, %q), want (%d, %q)", line, msg, tc.line, tc.msg)
 			}
 		})
+	}
+}
+
+// TestDescribeFailureBareFrame: GoNB left the panic's frame unmarked (its stderr was read in
+// pieces, as in a CI run), so the frame's line of main.go is looked up in the cell's source.
+func TestDescribeFailureBareFrame(t *testing.T) {
+	cell := "import (\n\t\"errors\"\n\t\"fmt\"\n\n\t\"github.com/janpfeifer/must\"\n)\n\n" +
+		"func load() (int, error) { return 0, errors.New(\"load failed: file missing\") }\n\n" +
+		"%%\nfmt.Println(\"loading\")\nn := must.M1(load())\nfmt.Println(n)"
+	// What GoNB v0.11.5 generated for that cell (lines 1-18; the frame names line 16).
+	mainGo := "package main\n\nimport (\n\t\"errors\"\n\t\"flag\"\n\t\"fmt\"\n\n\t\"github.com/janpfeifer/must\"\n)\n\n" +
+		"func load() (int, error) { return 0, errors.New(\"load failed: file missing\") }\n\n" +
+		"func main() {\n\tflag.Parse()\nfmt.Println(\"loading\")\nn := must.M1(load())\nfmt.Println(n)\n}\n"
+	dir := t.TempDir()
+	path := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(path, []byte(mainGo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	count := 2
+	ex := &Execution{ExecutionCount: &count, Outputs: []*Output{
+		{Type: StreamOutput, Name: "stderr", Text: "panic: load failed: file missing\n\ngoroutine 1 [running]:\n" +
+			"github.com/janpfeifer/must.M1[...](...)\n\t/root/go/pkg/mod/github.com/janpfeifer/must@v0.2.0/must.go:41\n" +
+			"main.main()\n\t" + path + ":16 +0xce\nexit status 2\n"},
+		{Type: ErrorOutput, EName: "ERROR", EValue: "exit status 2", Traceback: []string{"exit status 2"}},
+	}}
+	for _, tc := range []struct {
+		name, source string
+		line         int
+	}{
+		{"the cell holds the line", cell, 12},
+		{"the line is not in the cell", "%%\nfmt.Println(1)", 0},
+		{"the line is in the cell twice", "%%\nn := must.M1(load())\nn := must.M1(load())", 0},
+	} {
+		line, msg := describeFailure(ex, tc.source)
+		if line != tc.line || msg != "panic: load failed: file missing\nexit status 2" {
+			t.Errorf("%s: describeFailure = (%d, %q), want line %d", tc.name, line, msg, tc.line)
+		}
+	}
+	os.Remove(path)
+	if line, _ := describeFailure(ex, cell); line != 0 {
+		t.Errorf("main.go gone: line %d, want 0", line)
 	}
 }

@@ -266,7 +266,7 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options, sa
 			say.end(name, step, "ok (%.1fs)", ex.Duration.Seconds())
 			continue
 		}
-		line, msg := describeFailure(ex)
+		line, msg := describeFailure(ex, cell.Source)
 		status := "FAILED"
 		if ex.TimedOut {
 			status = "TIMEOUT"
