@@ -262,7 +262,11 @@ func (p *Logistic) Probabilities(x *mat.Dense) *mat.Dense {
 	return out
 }
 
+// logSumExp returns log(sum(exp(v))) without overflow. It first clears the vector registers' upper
+// halves (clearUpperBits): math.Exp is the validation's hottest call, and with dirty upper halves it
+// ran 13x slower on an AVX-512 Xeon.
 func logSumExp(v []float64) float64 {
+	clearUpperBits()
 	m := math.Inf(-1)
 	for _, x := range v {
 		m = math.Max(m, x)

@@ -4,6 +4,8 @@ package validate
 
 const haveFMA = false
 
+func clearUpperBits() {}
+
 func mulFMA(c, a, b []float64, m, q, p int) {
 	panic("validate: mulFMA needs amd64 and GOEXPERIMENT=simd")
 }
