@@ -114,7 +114,7 @@ func runNotebooks(ctx context.Context, args []string) error {
 	}
 	names := make([]string, len(selected))
 	for i, p := range selected {
-		names[i] = strings.TrimSuffix(filepath.Base(p), ".ipynb")
+		names[i] = jupyter.NotebookName(p)
 	}
 	fmt.Fprintf(os.Stderr, "all %d notebook(s) ran in %s: %s\n", len(selected), progress.FormatDuration(time.Since(start)), strings.Join(names, ", "))
 	if !*report {

@@ -43,8 +43,9 @@ func (nb *Notebook) SetNeeds(needs []string) {
 	m["needs"] = list
 }
 
-// notebookName is a notebook's name: its file name without the extension.
-func notebookName(path string) string {
+// NotebookName is a notebook's name, as progress lines and error messages give it: its file name
+// without the extension.
+func NotebookName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
@@ -68,12 +69,12 @@ func dependencies(paths []string) ([][]int, error) {
 		}
 		for _, need := range needs {
 			for j, other := range paths {
-				if name := notebookName(other); name != need && !strings.HasPrefix(name, need+"-") {
+				if name := NotebookName(other); name != need && !strings.HasPrefix(name, need+"-") {
 					continue
 				}
 				if j >= i {
 					return nil, fmt.Errorf("notebook %s: its metadata (%s.needs) names %s, which runs after it: "+
-						"list only notebooks that come before it", path, MetadataKey, notebookName(other))
+						"list only notebooks that come before it", path, MetadataKey, NotebookName(other))
 				}
 				deps[i] = append(deps[i], j)
 			}

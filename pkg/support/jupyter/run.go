@@ -195,7 +195,7 @@ func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options, sa
 	if err != nil {
 		return err
 	}
-	name := notebookName(path)
+	name := NotebookName(path)
 	outPath := filepath.Join(opts.OutputDir, name+".ipynb")
 	setKernelMetadata(nb, spec)
 
