@@ -37,7 +37,7 @@ func Beside(reports []*Report) *Section {
 				return "-"
 			}
 			a := pick(c)
-			return fmt.Sprintf("%.3f (%.0fx chance, p %s)", a.Top1, a.Top1/a.Chance1, pValue(a.P1))
+			return fmt.Sprintf("%.3f (%.0fx chance, p %s)", a.Top1, a.Top1/a.Chance1, PValue(a.P1))
 		}
 	}
 	vectorsOf := func(c *CrossVal) *Accuracy { return c.Cosine }

@@ -45,3 +45,17 @@ func ExampleSweepLayers() {
 	// Output:
 	// [3 6 9 12 15 18 20 21 24 27 30]
 }
+
+// PValue prints p-values as the report does: a binomial tail too small for a float64 is not 0. Here
+// 677 of 2,052 stories right at the first guess among 171 emotions (the corpus run's vectors, by topic),
+// then 136 of 411 (its one held-out split). The exact tails, summed by mpmath at 50 digits, are 1.4e-952
+// and 3.5441e-193.
+func ExamplePValue() {
+	fmt.Println(validate.PValue(validate.BinomialTail(2052, 677, 1.0/171)))
+	fmt.Println(validate.PValue(validate.BinomialTail(411, 136, 1.0/171)))
+	fmt.Println(validate.PValue(0.0099))
+	// Output:
+	// < 1e-300
+	// 3.5e-193
+	// 0.0099
+}

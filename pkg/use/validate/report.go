@@ -70,8 +70,9 @@ func foldsName(split string) string {
 	return "topic"
 }
 
-// pValue formats a p-value: "< 1e-300" for one that underflows, else two significant digits.
-func pValue(p float64) string {
+// PValue formats a p-value as the report prints it: "< 1e-300" for one that underflows (the
+// binomial tails of the corpus run do), else two significant digits.
+func PValue(p float64) string {
 	if p < 1e-300 {
 		return "< 1e-300"
 	}
@@ -120,7 +121,7 @@ func (r *Report) Markdown() string {
 					continue
 				}
 				p("| by %s | %s | %s | %.1f | %s | %.2f | %s |\n", foldsName(cv.Split), c.name, interval(c.a.CI1),
-					c.a.Top1/c.a.Chance1, pValue(c.a.P1), c.a.Top3, pValue(c.a.P3))
+					c.a.Top1/c.a.Chance1, PValue(c.a.P1), c.a.Top3, PValue(c.a.P3))
 			}
 		}
 		p("| | chance | %.3f | 1 | | %.3f | |\n\n", cvs[0].Cosine.Chance1, cvs[0].Cosine.Chance3)
@@ -128,7 +129,7 @@ func (r *Report) Markdown() string {
 			if n := cv.Cosine.Null; n != nil {
 				p("Permutation null (by %s, %d label shuffles): the vectors' top-1 with shuffled emotions averages %.3f "+
 					"(95th percentile %.3f) against %.3f observed; p = %s.\n\n", foldsName(cv.Split),
-					n.Permutations, n.Mean, n.Hi, cv.Cosine.Top1, pValue(n.P))
+					n.Permutations, n.Mean, n.Hi, cv.Cosine.Top1, PValue(n.P))
 			}
 		}
 		p("The paper's probe: %s.\n\n", paperProbe)

@@ -105,7 +105,7 @@ func scenarioTable(header, alone *probe.ScenarioResult) string {
 		n := len(r.Scenarios)
 		k := int(math.Round(r.TargetTop3 * float64(n)))
 		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %.0f%% | %s | %.0f%% | %.0f%% |\n", r.Read, r.Centering,
-			100*r.TargetTop1, 100*r.TargetTop3, pValue(BinomialTail(n, k, r.TargetChance3)), 100*r.Top1, 100*r.Top3)
+			100*r.TargetTop1, 100*r.TargetTop3, PValue(BinomialTail(n, k, r.TargetChance3)), 100*r.Top1, 100*r.Top3)
 	}
 	for _, r := range []*probe.ScenarioResult{header, alone} {
 		row(r)
