@@ -6,13 +6,19 @@ import "simd/archsimd"
 
 var haveFMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
+var haveAVX = archsimd.X86.AVX()
+
 // clearUpperBits clears the upper halves of the vector registers (VZEROUPPER). While they are dirty,
-// Intel CPUs charge every legacy-SSE instruction for them, and Go's math.Exp and gonum's assembly are
-// legacy SSE: on an AVX-512 Xeon, math.Exp took 80-225 ns a call instead of 6, and the validation
-// ran 2.5x as long. Go 1.26 leaves them dirty after archsimd code (mulFMA below) and after an
+// Intel CPUs charge legacy-SSE code for them, and Go's math.Exp is legacy-SSE assembly: on an AVX-512
+// Xeon it took 80-225 ns a call instead of 6, and the validation ran 2.5x as long (plain Go arithmetic
+// was not affected). Go 1.26 leaves them dirty after archsimd code (mulFMA below) and after an
 // asynchronous preemption, which restores the full 512-bit registers; it clears them only in its
 // own assembly. One VZEROUPPER costs about a cycle.
-func clearUpperBits() { archsimd.ClearAVXUpperBits() }
+func clearUpperBits() {
+	if haveAVX {
+		archsimd.ClearAVXUpperBits()
+	}
+}
 
 // mulFMA is matMul in panels of 8 columns of b, kept in the caches while 4 rows of a at a time run
 // down them: 8 accumulators of 4 float64 each, one fused multiply-add per element pair.
