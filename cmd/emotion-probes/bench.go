@@ -193,16 +193,19 @@ func storyStage(ctx context.Context, m *lm.Model, path string, pairs, slots int)
 		return nil, err
 	}
 	return &bench.StageFigures{Config: fmt.Sprintf("%s (%d emotions x %d topics)", path, len(cfg.Emotions), len(cfg.Topics)),
-		Slots: slots, Completions: eng.completions, NewTokens: eng.tokens, Seconds: time.Since(start).Seconds()}, nil
+		Slots: slots, Completions: eng.completions, NewTokens: eng.tokens, Seconds: time.Since(start).Seconds(),
+		Where: eng.stats.String()}, nil
 }
 
-// countingEngine counts what the model generates for a stage.
+// countingEngine counts what the model generates for a stage, and where the time went.
 type countingEngine struct {
 	*lm.Model
 	completions, tokens int
+	stats               lm.StreamStats
 }
 
 func (c *countingEngine) Stream(ctx context.Context, next func() (lm.Request, bool), done func(lm.Request, lm.Completion) error, opts lm.GenerateOptions) error {
+	opts.Stats = &c.stats
 	return c.Model.Stream(ctx, next, func(r lm.Request, out lm.Completion) error {
 		c.completions++
 		c.tokens += len(out.Tokens)

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -23,6 +24,29 @@ type GenerateOptions struct {
 	// Progress, if set, is called after each finished sequence with the number done so far
 	// and the tokens generated so far.
 	Progress func(done, newTokens int)
+	// Stats, if set, is added to as Stream runs: where its time went (see StreamStats).
+	Stats *StreamStats
+}
+
+// StreamStats says where a stream's time went: reading prompts into slots, and decoding steps,
+// each of which computes every row of the cache whether a sequence is in it or not. Busy rows over
+// rows computed is the share of the decoding that made tokens; the rest is slots left idle (the
+// tail of the work, or a cache larger than the sequences in flight).
+type StreamStats struct {
+	Prefills, Steps int           // passes over new prompts; decoding steps
+	Rows, BusyRows  int           // rows computed over all steps; those with a sequence in them
+	Positions       int           // cache positions over all steps (the cache length, once per step)
+	Prefill, Decode time.Duration // wall time of the prefills and of the steps, sampling and done included
+}
+
+// String sums the stats up in one line.
+func (st StreamStats) String() string {
+	if st.Steps == 0 {
+		return fmt.Sprintf("%d prefills in %.1fs, no decoding step", st.Prefills, st.Prefill.Seconds())
+	}
+	return fmt.Sprintf("%d decoding steps in %.1fs (%d of %d rows busy, %.0f%%; cache %.0f positions on average), "+
+		"%d prefills in %.1fs", st.Steps, st.Decode.Seconds(), st.BusyRows, st.Rows, 100*float64(st.BusyRows)/float64(st.Rows),
+		float64(st.Positions)/float64(st.Steps), st.Prefills, st.Prefill.Seconds())
 }
 
 // Completion is one prompt's generated continuation.
@@ -133,8 +157,13 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 				}
 				reqs = append(reqs, r)
 			}
+			start := time.Now()
 			if err := s.admit(reqs); err != nil {
 				return err
+			}
+			if st := opts.Stats; st != nil && len(reqs) > 0 {
+				st.Prefills++
+				st.Prefill += time.Since(start)
 			}
 			admitted = len(reqs)
 			if admitted < free { // none waits
@@ -149,8 +178,16 @@ func (m *Model) Stream(ctx context.Context, next func() (Request, bool), done fu
 			}
 			continue // every admitted sequence ended at its first token
 		}
+		start, rows, busy, positions := time.Now(), len(s.slots), s.busy, s.cacheLen
 		if err := s.step(); err != nil {
 			return err
+		}
+		if st := opts.Stats; st != nil {
+			st.Steps++
+			st.Rows += rows
+			st.BusyRows += busy
+			st.Positions += positions
+			st.Decode += time.Since(start)
 		}
 	}
 }

@@ -60,8 +60,19 @@ func TestStreamIsIndependentOfSlots(t *testing.T) {
 	if stopped == 0 || stopped == len(want) {
 		t.Fatalf("%d of %d sequences stopped early; the test needs some of each", stopped, len(want))
 	}
+	// Every decoding step draws one token for each busy slot: a completion of n tokens took n steps
+	// after its prefill if a stop token ended it (drawn, not kept), n-1 if MaxNewTokens did.
+	busySteps := 0
+	for _, c := range want {
+		busySteps += len(c.Tokens)
+		if !c.Stopped {
+			busySteps--
+		}
+	}
 	for _, slots := range []int{1, 2, 3, 16} {
 		opts.BatchSize = slots
+		stats := &StreamStats{}
+		opts.Stats = stats
 		// Requests in reverse order, one more only as each finishes beyond the first slots.
 		var got [][]int = make([][]int, len(prompts))
 		k := len(prompts)
@@ -86,6 +97,13 @@ func TestStreamIsIndependentOfSlots(t *testing.T) {
 			if !slices.Equal(got[i], want[i].Tokens) {
 				t.Errorf("%d slots, request %d: %v, want %v", slots, i, got[i], want[i].Tokens)
 			}
+		}
+		if stats.BusyRows != busySteps || stats.Rows < stats.BusyRows || stats.Steps*slots < stats.Rows ||
+			stats.Positions%64 != 0 || stats.Positions < 64*stats.Steps || stats.Decode <= 0 || stats.Prefills == 0 {
+			t.Errorf("%d slots: stats %+v, want %d busy rows, at most %d rows a step, cache lengths in steps of 64", slots, *stats, busySteps, slots)
+		}
+		if slots == 1 && (stats.Rows != stats.BusyRows || stats.Prefills != len(prompts)) {
+			t.Errorf("1 slot: %d rows computed and %d prefills, want %d and %d", stats.Rows, stats.Prefills, stats.BusyRows, len(prompts))
 		}
 	}
 }

@@ -175,7 +175,11 @@ func EngineSection(g EngineFigures, refs []EngineFigures, stage *StageFigures, b
 		if best > 0 {
 			fmt.Fprintf(&b, ", %.0f%% of the engine's rate at batch %d above", 100*stage.Rate()/best, stage.Slots)
 		}
-		b.WriteString(" (one run; its prompts, stop tokens and sampling are the config's).\n")
+		b.WriteString(" (one run; its prompts, stop tokens and sampling are the config's).")
+		if stage.Where != "" {
+			fmt.Fprintf(&b, " Where its time went: %s.", stage.Where)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
@@ -186,6 +190,7 @@ type StageFigures struct {
 	Slots                  int
 	Completions, NewTokens int
 	Seconds                float64
+	Where                  string // where the time went, in words (the engine's stream statistics)
 }
 
 // Rate is new tokens per second.
