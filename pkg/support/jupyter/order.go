@@ -49,18 +49,14 @@ func NotebookName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
-// dependencies says, for each of the notebooks at paths (in run order), the indices of those it must
-// wait for. A listed need names a notebook or its number ("04" matches "04-vectors"); one that is not
-// among paths counts as done (a run resumed with --from), one that comes later in the order is an
+// dependencies says, for each of the notebooks nbs read from paths (in run order), the indices of those
+// it must wait for. A listed need names a notebook or its number ("04" matches "04-vectors"); one that is
+// not among paths counts as done (a run resumed with --from), one that comes later in the order is an
 // error. A notebook whose metadata says nothing waits for every notebook before it.
-func dependencies(paths []string) ([][]int, error) {
+func dependencies(paths []string, nbs []*Notebook) ([][]int, error) {
 	deps := make([][]int, len(paths))
 	for i, path := range paths {
-		nb, err := Read(path)
-		if err != nil {
-			return nil, err
-		}
-		needs, declared := nb.Needs()
+		needs, declared := nbs[i].Needs()
 		if !declared {
 			for j := range i {
 				deps[i] = append(deps[i], j)

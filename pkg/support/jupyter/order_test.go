@@ -27,6 +27,19 @@ func notebookNeeding(t *testing.T, dir, name string, needs []string, sources ...
 	return path
 }
 
+// readAll reads the notebooks at paths, as Run does before it starts any.
+func readAll(t *testing.T, paths []string) []*Notebook {
+	t.Helper()
+	nbs := make([]*Notebook, len(paths))
+	for i, p := range paths {
+		var err error
+		if nbs[i], err = Read(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return nbs
+}
+
 func TestDependencies(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{
@@ -36,7 +49,7 @@ func TestDependencies(t *testing.T) {
 		notebookNeeding(t, dir, "04-extra", nil),                        // says nothing: after every earlier one
 		notebookNeeding(t, dir, "05-report", []string{"03", "00-gone"}), // 00 is not in this run: done before it
 	}
-	deps, err := dependencies(paths)
+	deps, err := dependencies(paths, readAll(t, paths))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +66,8 @@ func TestDependencies(t *testing.T) {
 		t.Errorf("Needs() = %v, %v after a round trip", needs, ok)
 	}
 
-	later := notebookNeeding(t, dir, "06-early", []string{"07"})
-	_, err = dependencies([]string{later, notebookNeeding(t, dir, "07-late", []string{})})
+	later := []string{notebookNeeding(t, dir, "06-early", []string{"07"}), notebookNeeding(t, dir, "07-late", []string{})}
+	_, err = dependencies(later, readAll(t, later))
 	if err == nil || !strings.Contains(err.Error(), "names 07-late, which runs after it") {
 		t.Errorf("a need on a later notebook: error %v", err)
 	}

@@ -111,7 +111,13 @@ func Run(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(opts.OutputDir, 0o755); err != nil {
 		return fmt.Errorf("notebook: creating output directory: %w", err)
 	}
-	deps, err := dependencies(opts.Notebooks)
+	nbs := make([]*Notebook, len(opts.Notebooks))
+	for i, path := range opts.Notebooks {
+		if nbs[i], err = Read(path); err != nil {
+			return err
+		}
+	}
+	deps, err := dependencies(opts.Notebooks, nbs)
 	if err != nil {
 		return err
 	}
@@ -139,7 +145,7 @@ func Run(ctx context.Context, opts Options) error {
 			if ready(i) {
 				started[i] = true
 				running++
-				go func() { results <- result{i, runOne(ctx, spec, opts.Notebooks[i], opts, say)} }()
+				go func() { results <- result{i, runOne(ctx, spec, opts.Notebooks[i], nbs[i], opts, say)} }()
 			}
 		}
 		if running == 0 {
@@ -189,12 +195,8 @@ func (r *reporter) printf(format string, args ...any) {
 	fmt.Fprintf(r.w, format, args...)
 }
 
-// runOne runs one notebook in its own kernel.
-func runOne(ctx context.Context, spec *KernelSpec, path string, opts Options, say *reporter) (err error) {
-	nb, err := Read(path)
-	if err != nil {
-		return err
-	}
+// runOne runs notebook nb, read from path, in its own kernel.
+func runOne(ctx context.Context, spec *KernelSpec, path string, nb *Notebook, opts Options, say *reporter) (err error) {
 	name := NotebookName(path)
 	outPath := filepath.Join(opts.OutputDir, name+".ipynb")
 	setKernelMetadata(nb, spec)
