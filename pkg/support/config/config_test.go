@@ -452,3 +452,23 @@ func TestTopicID(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpBrief: long lists are cut with a note of how many items are left out; short ones stay whole.
+func TestDumpBrief(t *testing.T) {
+	c, err := Parse([]byte("name: brief\ndata:\n  emotions: [happy, sad, afraid, calm, proud]\n  topics: [a walk, a meal]\n"), filepath.Join(t.TempDir(), "brief.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.DumpBrief(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"- happy\n", "- afraid # ... and 2 more\n", "- a walk\n", "- a meal\n", "long lists shortened"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("DumpBrief lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "calm") || strings.Contains(string(out), "proud") {
+		t.Errorf("DumpBrief kept items past the third:\n%s", out)
+	}
+}

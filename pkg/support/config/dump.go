@@ -68,13 +68,28 @@ func (c *Config) modelName(n string) string {
 	return n
 }
 
-// Dump writes the resolved config (Resolved) as YAML, with a header saying where it came from. The run
-// directory keeps this file as the record of what was run.
-func (c *Config) Dump() ([]byte, error) {
+// Dump writes the resolved config (Resolved) as YAML, with a header saying where it came from. Loaded again,
+// from any directory, it gives the same run.
+func (c *Config) Dump() ([]byte, error) { return c.dump(0) }
+
+// DumpBrief is Dump for reading, not for loading: a list of more than keep+1 items (the 171 emotions, the
+// 100 topics) shows its first keep items and a comment saying how many more there are and where they come
+// from.
+func (c *Config) DumpBrief(keep int) ([]byte, error) { return c.dump(max(keep, 1)) }
+
+// dump writes the resolved config; keep > 0 shortens long lists to keep items.
+func (c *Config) dump(keep int) ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(c.Resolved()); err != nil {
+		return nil, fmt.Errorf("config: dump %s: %w", c.File, err)
+	}
+	if keep > 0 {
+		shortenLists(&doc, keep)
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(c.Resolved()); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, fmt.Errorf("config: dump %s: %w", c.File, err)
 	}
 	if err := enc.Close(); err != nil {
@@ -85,6 +100,22 @@ func (c *Config) Dump() ([]byte, error) {
 	if src == "" {
 		src = "defaults"
 	}
-	head := fmt.Sprintf("# Resolved configuration (from %s): every path absolute, lists written out.\n", src)
+	what := "every path absolute, lists written out"
+	if keep > 0 {
+		what = "every path absolute, long lists shortened (emotion-probes config prints them whole)"
+	}
+	head := fmt.Sprintf("# Resolved configuration (from %s): %s.\n", src, what)
 	return append([]byte(head), body...), nil
+}
+
+// shortenLists cuts every sequence of more than keep+1 items below n to its first keep, noting the rest.
+func shortenLists(n *yaml.Node, keep int) {
+	if n.Kind == yaml.SequenceNode && len(n.Content) > keep+1 {
+		more := len(n.Content) - keep
+		n.Content = n.Content[:keep]
+		n.Content[keep-1].LineComment = fmt.Sprintf("... and %d more", more)
+	}
+	for _, c := range n.Content {
+		shortenLists(c, keep)
+	}
 }
