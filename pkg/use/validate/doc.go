@@ -45,6 +45,15 @@
 // config/data/ratings_warriner2013.tsv holds the norms of Warriner, Kuperman and Brysbaert (2013) for
 // 126 of the 171 emotion words (its header gives the source, licence and scales).
 //
+// # What PC1 follows (CompareStyle)
+//
+// When PC1 is not valence, the report says what it is. Traits of how each emotion's stories are written
+// (the share of body words, of first-person words, of quoted speech; the length) are correlated with the
+// first principal components, with the ratings, and story by story within emotions with PC1; the trait PC1
+// follows most closely (picked by its r with PC1, not with the ratings) is partialled out of the vectors and
+// the ratings are compared again. A first axis that follows the writing and not valence is a finding about
+// the stories, not about the method.
+//
 // # Errors and determinism
 //
 // Errors name the file, line, layer or setting at fault and the command to run. Every random choice (the

@@ -189,25 +189,17 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 	if n, _ := v.Dims(); n != len(emotions) {
 		return nil, fmt.Errorf("validate: CompareRatings: %d names for %d vectors", len(emotions), n)
 	}
-	pca, err := numeric.PCA(v, 0)
+	pca, notOriented, err := orientedPCA(emotions, v, layer)
 	if err != nil {
-		return nil, fmt.Errorf("validate: layer %d: %w", layer, err)
-	}
-	if _, k := pca.Scores.Dims(); k < 2 {
-		return nil, fmt.Errorf("validate: layer %d: the PCA has %d component(s): PC2 needs 3 or more emotions", layer, k)
+		return nil, err
 	}
 	r := &RatingsResult{Layer: layer, File: rt.File, ExplainedVarianceRatio: pca.ExplainedVarianceRatio[:2], Level: 0.95, NBoot: nBoot}
-	r.Valence = Correlation{Component: "PC1", Rating: "valence"}
-	r.Arousal = Correlation{Component: "PC2", Rating: "arousal"}
-	if _, err := numeric.OrientByValence(pca, emotions, nil, nil); err == nil {
-		r.Valence.Oriented = true
-	} else {
-		r.Notes = append(r.Notes, "PC1 not oriented (its sign, and that of its r, is arbitrary): "+err.Error())
-	}
-	if _, err := numeric.OrientByArousal(pca, emotions, nil, nil); err == nil {
-		r.Arousal.Oriented = true
-	} else {
-		r.Notes = append(r.Notes, "PC2 not oriented (its sign, and that of its r, is arbitrary): "+err.Error())
+	r.Valence = Correlation{Component: "PC1", Rating: "valence", Oriented: notOriented[0] == nil}
+	r.Arousal = Correlation{Component: "PC2", Rating: "arousal", Oriented: notOriented[1] == nil}
+	for i, err := range notOriented {
+		if err != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("PC%d not oriented (its sign, and that of its r, is arbitrary): %v", i+1, err))
+		}
 	}
 	byWord := map[string]Rating{}
 	for _, row := range rt.Rows {
@@ -275,6 +267,21 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 		}
 	}
 	return r, nil
+}
+
+// orientedPCA is the PCA of the vectors [E, D] (numeric.PCA) with PC1 oriented by valence and PC2 by arousal
+// from the lists of package numeric, as package geometry does; notOriented holds why a component could not
+// be oriented (nil when it was).
+func orientedPCA(emotions []string, v *mat.Dense, layer int) (pca *numeric.PCAResult, notOriented [2]error, err error) {
+	if pca, err = numeric.PCA(v, 0); err != nil {
+		return nil, notOriented, fmt.Errorf("validate: layer %d: %w", layer, err)
+	}
+	if _, k := pca.Scores.Dims(); k < 2 {
+		return nil, notOriented, fmt.Errorf("validate: layer %d: the PCA has %d component(s): PC2 needs 3 or more emotions", layer, k)
+	}
+	_, notOriented[0] = numeric.OrientByValence(pca, emotions, nil, nil)
+	_, notOriented[1] = numeric.OrientByArousal(pca, emotions, nil, nil)
+	return pca, notOriented, nil
 }
 
 // ReadoutComponents is how many principal components a Readout reads from.

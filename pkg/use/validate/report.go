@@ -28,6 +28,9 @@ type Report struct {
 	Sweep    *LayerSweep `json:"layer_sweep"`
 	// Ratings compares the default layer's PCA with human ratings; nil without a ratings file.
 	Ratings *RatingsResult `json:"ratings,omitempty"`
+	// Style says what the default layer's PC1 follows in how the stories are written; nil when the
+	// stories' texts were not at hand.
+	Style *StyleResult `json:"style,omitempty"`
 	// Sections are checks that need the model, attached by the caller (the implicit scenarios and the
 	// numeric sweep of package probe).
 	Sections []*Section `json:"sections,omitempty"`
@@ -213,6 +216,9 @@ func (r *Report) Markdown() string {
 			p("\n")
 		}
 	}
+	if st := r.Style; st != nil {
+		p("%s\n", st.Markdown())
+	}
 	for _, s := range r.Sections {
 		p("## %s\n\n%s\n\n", s.Title, strings.TrimSpace(s.Markdown))
 	}
@@ -245,6 +251,7 @@ const (
 	FigLayerSimilarity = "layer_sweep_similarity"
 	FigValence         = "pc1_vs_valence"
 	FigArousal         = "pc2_vs_arousal"
+	FigStyle           = "pc1_vs_style"
 )
 
 // Figures draws the report's figures: the confusion matrices of the run's layer, the layer sweep (accuracy
@@ -340,6 +347,22 @@ func (r *Report) Figures() ([]SectionFigure, error) {
 				XLabel: label, YLabel: "human " + c.axis + " rating (" + filepath.Base(rr.File) + ")",
 			})
 			if err := add(c.base, fmt.Sprintf("%s against human %s", c.c.Component, c.axis), f, err); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if st := r.Style; st != nil {
+		if t := st.Trait(st.Strongest); t != nil {
+			pts := make([][2]float64, len(st.Emotions))
+			for i := range pts {
+				pts[i] = [2]float64{st.PC1[i], t.Values[i]}
+			}
+			f, err := drawing.Scatter(pts, st.Emotions, nil, drawing.ScatterOptions{
+				Title: fmt.Sprintf("PC1 of the emotion vectors against the stories' %s (layer %d): r = %s, n = %d",
+					t.Name, st.Layer, num(t.PC[0]), len(st.Emotions)),
+				XLabel: "PC1 score", YLabel: t.Name + " (mean over the emotion's stories)",
+			})
+			if err := add(FigStyle, "PC1 against the stories' "+t.Name, f, err); err != nil {
 				return nil, err
 			}
 		}

@@ -145,7 +145,8 @@ type Options struct {
 
 // Run validates a run from its files: for every layer of the sweep, the held-out check (Evaluate) and the
 // emotion vectors of all topics (vectors.Compute, as the vectors stage makes them); the human ratings against
-// the PCA of each layer's vectors; and the comparison of layers (NewLayerSweep). Layers the run did not
+// the PCA of each layer's vectors; what the run's layer's PC1 follows in the stories' writing (CompareStyle);
+// and the comparison of layers (NewLayerSweep). Layers the run did not
 // extract must have been read by Extract first. It writes nothing: Write does.
 func Run(cfg *config.Config, opts Options) (*Report, error) {
 	out := cfg.OutputDir()
@@ -266,6 +267,13 @@ func Run(cfg *config.Config, opts Options) (*Report, error) {
 		rats = append(rats, rr)
 		if layer == l.DefaultLayer {
 			rep.Ratings = rr
+			if len(words) == len(ld.stories.Label) {
+				st, err := CompareStyle(ld.stories, ld.vectors.Vectors, words, rt, v.Bootstrap, uint64(v.Seed))
+				if err != nil {
+					rep.Notes = append(rep.Notes, "what PC1 follows was not measured: "+err.Error())
+				}
+				rep.Style = st
+			}
 		}
 	}
 	rep.Sweep, err = NewLayerSweep(l.Sweep, cos, byTopic, byStory, rats, l.DefaultLayer, config.AutoLayer(l.NumLayers))

@@ -149,7 +149,7 @@ func TestExtractRunWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"report.json", "report.md", "figures/confusion_cosine.png", "figures/confusion_probe.html",
-		"figures/layer_sweep_accuracy.png", "figures/layer_sweep_similarity.png", "figures/pc1_vs_valence.png", "figures/pc2_vs_arousal.html"} {
+		"figures/layer_sweep_accuracy.png", "figures/layer_sweep_similarity.png", "figures/pc1_vs_valence.png", "figures/pc2_vs_arousal.html", "figures/pc1_vs_style.png"} {
 		if !slices.Contains(files, filepath.Join(out, Folder, want)) {
 			t.Errorf("Write did not write %s", want)
 		}
@@ -165,6 +165,9 @@ func TestExtractRunWrite(t *testing.T) {
 	if back.Sweep.Recommended != rep.Sweep.Recommended || len(back.HeldOut) != 1 || len(back.CrossVal) != 4 || back.Sections[0].Name != "extra" {
 		t.Errorf("report.json read back differs: %+v", back.Sweep)
 	}
+	if back.Style == nil || len(back.Style.Traits) != len(Traits) || back.Style.Partialled == nil || len(back.Style.PC1) != 4 {
+		t.Errorf("report.json: what PC1 follows: %+v, want %d traits, 4 emotions and the partialled ratings", back.Style, len(Traits))
+	}
 	if keep := os.Getenv("EMOTION_PROBES_VALIDATE_OUT"); keep != "" { // to look at the report by hand
 		if err := os.CopyFS(keep, os.DirFS(filepath.Join(out, Folder))); err != nil {
 			t.Log(err)
@@ -172,7 +175,7 @@ func TestExtractRunWrite(t *testing.T) {
 	}
 	md, _ := os.ReadFile(filepath.Join(out, Folder, "report.md"))
 	for _, want := range []string{"## Cross-validated accuracy (layer 1)", "| by topic | bag of words", "Permutation null (by story",
-		"## One held-out split (layer 1)", "## Layer sweep", "## Human ratings", "## An extra check", "figures/pc1_vs_valence.png"} {
+		"## One held-out split (layer 1)", "## Layer sweep", "## Human ratings", "## What PC1 follows (layer 1)", "## An extra check", "figures/pc1_vs_valence.png"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
