@@ -40,8 +40,8 @@ var Traits = []Trait{
 }
 
 // BodyWords are the words the "body words" trait counts: parts of the body and its plain signs (breath,
-// pulse, sweat, tears, shaking), with their common inflections. Words with a frequent other sense (back,
-// head, hair, step) are left out.
+// pulse, sweat, tears, shaking), with their common inflections. Words whose other senses are frequent in
+// prose (back, head) are left out.
 var BodyWords = []string{
 	"arm", "arms", "belly", "blood", "body", "breath", "breathe", "breathed", "breathing", "breaths", "cheek",
 	"cheeks", "chest", "eye", "eyes", "face", "feet", "finger", "fingers", "fist", "fists", "foot", "gut",
