@@ -94,6 +94,8 @@ def main():
     v = means - means.mean(0)
     v = v - v @ nvt[:k].T @ nvt[:k]
 
+    if em_share.std() == 0:
+        sys.exit("every story's body share is the same: nothing to correlate (stories without body words?)")
     axis, scores = pc1(v)
     across = np.corrcoef(scores, em_share)[0, 1]
     within_x = x @ axis - np.array([(x[label == l] @ axis).mean() for l in label])
