@@ -140,6 +140,16 @@ func ParseRatings(r io.Reader, name string) (*Ratings, error) {
 	return out, nil
 }
 
+// byEmotion indexes the rows by emotion word (lower-cased, as ParseRatings stores them): look a run's
+// emotion up by strings.ToLower(strings.TrimSpace(name)).
+func (rt *Ratings) byEmotion() map[string]Rating {
+	m := make(map[string]Rating, len(rt.Rows))
+	for _, row := range rt.Rows {
+		m[row.Emotion] = row
+	}
+	return m
+}
+
 // Correlation compares one principal component's scores with one human rating over the emotions both have.
 type Correlation struct {
 	Component string           `json:"component"` // "PC1"
@@ -201,10 +211,7 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 			r.Notes = append(r.Notes, fmt.Sprintf("PC%d not oriented (its sign, and that of its r, is arbitrary): %v", i+1, err))
 		}
 	}
-	byWord := map[string]Rating{}
-	for _, row := range rt.Rows {
-		byWord[row.Emotion] = row
-	}
+	byWord := rt.byEmotion()
 	var rated []int // rows of the vectors whose emotion is rated, in run order
 	for i, e := range emotions {
 		row, ok := byWord[strings.ToLower(strings.TrimSpace(e))]

@@ -209,10 +209,7 @@ func CompareStyle(st *Stories, v *mat.Dense, texts []string, rt *Ratings, nBoot 
 	var rated []int
 	var valence, arousal []float64
 	if rt != nil {
-		byWord := map[string]Rating{}
-		for _, row := range rt.Rows {
-			byWord[row.Emotion] = row
-		}
+		byWord := rt.byEmotion()
 		for e, name := range emotions {
 			if row, ok := byWord[strings.ToLower(strings.TrimSpace(name))]; ok {
 				rated = append(rated, e)
