@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/emotion-probes/emotion-probes/pkg/engine/hub"
 	"github.com/emotion-probes/emotion-probes/pkg/engine/lm"
@@ -14,6 +16,7 @@ import (
 	"github.com/emotion-probes/emotion-probes/pkg/method/stories"
 	"github.com/emotion-probes/emotion-probes/pkg/support/config"
 	"github.com/emotion-probes/emotion-probes/pkg/support/corpus"
+	"github.com/emotion-probes/emotion-probes/pkg/use/validate"
 )
 
 var (
@@ -112,5 +115,66 @@ func TestShippedCorpus(t *testing.T) {
 	}
 	if sum.Kept != 171*12 || sum.Requested != sum.Kept || len(sum.Problems) > 0 || sum.Skipped != 0 {
 		t.Errorf("the stories stage on the corpus: %s", sum)
+	}
+}
+
+// The corpus without the body (config/small-no-body.yaml): every row passes the same checks; each emotion has
+// 4 stories, on the topics and in the person of its first 4 stories in the main corpus, so that the two
+// differ only in how they are told; and no story holds a word that validate.BodyWords counts.
+func TestShippedCorpusWithoutBody(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "..", "config", "small-no-body.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.Read(cfg.Path(cfg.Stories.Corpus), corpus.Stories)
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := corpus.Read(filepath.Join("..", "..", "..", "config", "data", "corpus", "stories"), corpus.Stories)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Problems {
+		t.Errorf("%v", p)
+	}
+	type slot struct{ topic, person string }
+	want := map[string][]slot{} // the first 4 stories of each emotion in the main corpus
+	for _, r := range main.Rows {
+		if len(want[r.Emotion]) < 4 {
+			want[r.Emotion] = append(want[r.Emotion], slot{r.Topic, r.Person})
+		}
+	}
+	got := map[string][]slot{}
+	body := map[string]bool{}
+	for _, w := range validate.BodyWords {
+		body[w] = true
+	}
+	for _, r := range c.Rows {
+		got[r.Emotion] = append(got[r.Emotion], slot{r.Topic, r.Person})
+		if w := len(strings.Fields(r.Text)); w < 100 || w > 140 {
+			t.Errorf("%s: %d words, want 100-140", r.Where(), w)
+		}
+		for _, w := range strings.FieldsFunc(strings.ToLower(r.Text), func(c rune) bool { return !unicode.IsLetter(c) }) {
+			if body[w] {
+				t.Errorf("%s: %q is a body word", r.Where(), w)
+			}
+		}
+	}
+	for _, e := range cfg.Emotions {
+		if !slices.Equal(got[e], want[e]) {
+			t.Errorf("%s: topics and persons %v, want the main corpus's first 4: %v", e, got[e], want[e])
+		}
+	}
+
+	m := smollm2(t)
+	cfg.Output.Dir = t.TempDir()
+	opts := generate.Options{ModelID: "test"}
+	opts.Progress.Writer = io.Discard
+	sum, err := stories.Run(context.Background(), m, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Kept != 171*4 || sum.Requested != sum.Kept || len(sum.Problems) > 0 || sum.Skipped != 0 {
+		t.Errorf("the stories stage on the corpus without the body: %s", sum)
 	}
 }
