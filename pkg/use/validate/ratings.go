@@ -140,14 +140,23 @@ func ParseRatings(r io.Reader, name string) (*Ratings, error) {
 	return out, nil
 }
 
-// byEmotion indexes the rows by emotion word (lower-cased, as ParseRatings stores them): look a run's
-// emotion up by strings.ToLower(strings.TrimSpace(name)).
-func (rt *Ratings) byEmotion() map[string]Rating {
-	m := make(map[string]Rating, len(rt.Rows))
+// match pairs a run's emotions with their rows, matching as ReadRatings promises (trimmed, lower-cased):
+// rated holds the indices into emotions of those rated, in run order, rows their ratings, and missing
+// the emotions without one.
+func (rt *Ratings) match(emotions []string) (rated []int, rows []Rating, missing []string) {
+	byWord := make(map[string]Rating, len(rt.Rows))
 	for _, row := range rt.Rows {
-		m[row.Emotion] = row
+		byWord[row.Emotion] = row
 	}
-	return m
+	for i, e := range emotions {
+		row, ok := byWord[strings.ToLower(strings.TrimSpace(e))]
+		if !ok {
+			missing = append(missing, e)
+			continue
+		}
+		rated, rows = append(rated, i), append(rows, row)
+	}
+	return rated, rows, missing
 }
 
 // Correlation compares one principal component's scores with one human rating over the emotions both have.
@@ -211,16 +220,11 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 			r.Notes = append(r.Notes, fmt.Sprintf("PC%d not oriented (its sign, and that of its r, is arbitrary): %v", i+1, err))
 		}
 	}
-	byWord := rt.byEmotion()
-	var rated []int // rows of the vectors whose emotion is rated, in run order
-	for i, e := range emotions {
-		row, ok := byWord[strings.ToLower(strings.TrimSpace(e))]
-		if !ok {
-			r.Missing = append(r.Missing, e)
-			continue
-		}
-		rated = append(rated, i)
-		r.Emotions = append(r.Emotions, e)
+	rated, rows, missing := rt.match(emotions) // rated: rows of the vectors whose emotion is rated
+	r.Missing = missing
+	for k, i := range rated {
+		row := rows[k]
+		r.Emotions = append(r.Emotions, emotions[i])
 		r.Valence.Scores = append(r.Valence.Scores, pca.Scores.At(i, 0))
 		r.Valence.Ratings = append(r.Valence.Ratings, row.Valence)
 		r.Arousal.Scores = append(r.Arousal.Scores, pca.Scores.At(i, 1))
@@ -241,11 +245,7 @@ func CompareRatings(emotions []string, v *mat.Dense, layer int, rt *Ratings, nBo
 			dst *Float
 			y   []float64
 		}{{&cr.Valence, r.Valence.Ratings}, {&cr.Arousal, r.Arousal.Ratings}} {
-			v, err := numeric.Pearson(x, m.y)
-			if err != nil {
-				v = math.NaN() // a component with no variance over the rated emotions
-			}
-			*m.dst = Float(v)
+			*m.dst = pearsonOrNaN(x, m.y) // NaN: a component with no variance over the rated emotions
 		}
 		r.Components = append(r.Components, cr)
 	}
@@ -347,9 +347,5 @@ func readout(scores *mat.Dense, rows []int, k int, y []float64, rating string) R
 		}
 		pred[i] = p
 	}
-	r, err := numeric.Pearson(pred, y)
-	if err != nil {
-		r = math.NaN()
-	}
-	return Readout{Rating: rating, Components: k, R: Float(r)}
+	return Readout{Rating: rating, Components: k, R: pearsonOrNaN(pred, y)}
 }

@@ -89,7 +89,7 @@ func firstPersonShare(words []string, _ string) float64 { return share(words, fi
 func speechShare(_ []string, text string) float64 {
 	inside, inWord := false, false
 	total, quoted := 0, 0
-	for _, r := range strings.ToLower(text) {
+	for _, r := range text {
 		switch {
 		case r == '"':
 			inside = !inside
@@ -209,13 +209,10 @@ func CompareStyle(st *Stories, v *mat.Dense, texts []string, rt *Ratings, nBoot 
 	var rated []int
 	var valence, arousal []float64
 	if rt != nil {
-		byWord := rt.byEmotion()
-		for e, name := range emotions {
-			if row, ok := byWord[strings.ToLower(strings.TrimSpace(name))]; ok {
-				rated = append(rated, e)
-				valence = append(valence, row.Valence)
-				arousal = append(arousal, row.Arousal)
-			}
+		var rows []Rating
+		rated, rows, _ = rt.match(emotions)
+		for _, row := range rows {
+			valence, arousal = append(valence, row.Valence), append(arousal, row.Arousal)
 		}
 	}
 	res := &StyleResult{Layer: st.Layer, Emotions: emotions, PC1: mat.Col(nil, 0, pca.Scores)}
