@@ -49,17 +49,7 @@ func smollm2(t *testing.T) *lm.Model {
 // per emotion on 12 different topics, 6 in the first person and 6 in the third, 60 to 140 words, every
 // topic used about 20 times.
 func TestShippedCorpus(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("..", "..", "..", "config", "small.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := corpus.Read(cfg.Path(cfg.Stories.Corpus), corpus.Stories)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range c.Problems {
-		t.Errorf("%v", p)
-	}
+	cfg, c := readShippedCorpus(t, "small.yaml")
 	type count struct{ rows, first, third int }
 	per := map[string]*count{}
 	topicsOf := map[string]map[string]bool{}
@@ -104,7 +94,29 @@ func TestShippedCorpus(t *testing.T) {
 		}
 	}
 
-	// The stage itself: every row kept, none left out.
+	keepsEveryRow(t, cfg, 171*12)
+}
+
+// readShippedCorpus loads config/<file> and reads its stories corpus, each problem an error of t.
+func readShippedCorpus(t *testing.T, file string) (*config.Config, *corpus.Corpus) {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "..", "..", "config", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := corpus.Read(cfg.Path(cfg.Stories.Corpus), corpus.Stories)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Problems {
+		t.Errorf("%v", p)
+	}
+	return cfg, c
+}
+
+// keepsEveryRow runs the stories stage of cfg on its corpus: every one of the n rows kept, none left out.
+func keepsEveryRow(t *testing.T, cfg *config.Config, n int) {
+	t.Helper()
 	m := smollm2(t)
 	cfg.Output.Dir = t.TempDir()
 	opts := generate.Options{ModelID: "test"}
@@ -113,8 +125,8 @@ func TestShippedCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Kept != 171*12 || sum.Requested != sum.Kept || len(sum.Problems) > 0 || sum.Skipped != 0 {
-		t.Errorf("the stories stage on the corpus: %s", sum)
+	if sum.Kept != n || sum.Requested != sum.Kept || len(sum.Problems) > 0 || sum.Skipped != 0 {
+		t.Errorf("the stories stage on %s: %s, want all %d rows kept", cfg.Stories.Corpus, sum, n)
 	}
 }
 
@@ -122,20 +134,10 @@ func TestShippedCorpus(t *testing.T) {
 // 4 stories, on the topics and in the person of its first 4 stories in the main corpus, so that the two
 // differ only in how they are told; and no story holds a word that validate.BodyWords counts.
 func TestShippedCorpusWithoutBody(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("..", "..", "..", "config", "small-no-body.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := corpus.Read(cfg.Path(cfg.Stories.Corpus), corpus.Stories)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, c := readShippedCorpus(t, "small-no-body.yaml")
 	main, err := corpus.Read(filepath.Join("..", "..", "..", "config", "data", "corpus", "stories"), corpus.Stories)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, p := range c.Problems {
-		t.Errorf("%v", p)
 	}
 	type slot struct{ topic, person string }
 	want := map[string][]slot{} // the first 4 stories of each emotion in the main corpus
@@ -165,16 +167,5 @@ func TestShippedCorpusWithoutBody(t *testing.T) {
 			t.Errorf("%s: topics and persons %v, want the main corpus's first 4: %v", e, got[e], want[e])
 		}
 	}
-
-	m := smollm2(t)
-	cfg.Output.Dir = t.TempDir()
-	opts := generate.Options{ModelID: "test"}
-	opts.Progress.Writer = io.Discard
-	sum, err := stories.Run(context.Background(), m, cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Kept != 171*4 || sum.Requested != sum.Kept || len(sum.Problems) > 0 || sum.Skipped != 0 {
-		t.Errorf("the stories stage on the corpus without the body: %s", sum)
-	}
+	keepsEveryRow(t, cfg, 171*4)
 }
