@@ -15,8 +15,8 @@ does), reads each story's text from the run's stories folder, and computes, with
   share), against the Warriner et al. (2013) valence of the rated emotions.
 
 Then it prints the Go report's numbers (RUN_DIR/validation/report.json) beside its own. The word list is
-written out here again on purpose: the check must not read it from the code it checks. PC signs are
-arbitrary in numpy, so the comparison is of |r|.
+strip_body_sentences.py's, written out there on purpose: the check must not read it from the Go code it
+checks. PC signs are arbitrary in numpy, so the comparison is of |r|.
 """
 import glob
 import json
@@ -27,24 +27,8 @@ import sys
 import numpy as np
 from safetensors import safe_open
 
-BODY = set("""arm arms belly blood body breath breathe breathed breathing breaths cheek cheeks chest eye eyes face
-feet finger fingers fist fists foot gut hand hands heart heartbeat hearts jaw knee knees leg legs lip lips lungs
-mouth muscles neck palm palms pulse ribs shaking shiver shivered shook shoulder shoulders skin spine stomach
-sweat sweating tears teeth throat toes trembled trembling wrists""".split())
-
-
-def read_list(path):
-    return [l.strip() for l in open(path) if l.strip() and not l.startswith("#")]
-
-
-def read_valence(path):
-    out = {}
-    for line in open(path):
-        if line.startswith("#") or line.startswith("emotion\t") or not line.strip():
-            continue
-        e, v = line.rstrip("\n").split("\t")[:2]
-        out[e] = float(v)
-    return out
+from pc1_variants import read_list, read_ratings  # the scripts beside this one
+from strip_body_sentences import BODY
 
 
 def body_share(text):
@@ -64,7 +48,7 @@ def main():
     report = json.load(open(os.path.join(run, "validation", "report.json")))
     layer = report["layers"]["default_layer"]
     emotions = read_list(os.path.join(data, "emotions_171.txt"))
-    valence = read_valence(os.path.join(data, "ratings_warriner2013.tsv"))
+    valence = {e: va[0] for e, va in read_ratings(os.path.join(data, "ratings_warriner2013.tsv")).items()}
     slug = {e: e.replace(" ", "-") for e in emotions}
     emotions = [e for e in emotions if os.path.exists(os.path.join(run, "activations", "emotions", slug[e] + ".safetensors"))]
 

@@ -11,8 +11,9 @@ and whether valence then comes first. Point a copy of config/small.yaml's storie
 `emotion-probes run-all` and `emotion-probes validate` on it (README, "Results", says what it gave).
 
 Sentences end at . ! or ? (with a closing quotation mark, if any) followed by a space or the end. The word
-list is the one validate.BodyWords holds, written out here. Stories left too short to read are reported by
-the corpus loader and left out, as any corpus row would be. Needs nothing beyond the Python standard library.
+list is the one validate.BodyWords holds, written out here (pc1_style.py uses it too). Stories left too
+short to read are reported by the corpus loader and left out, as any corpus row would be. Needs nothing
+beyond the Python standard library.
 """
 import glob
 import json
